@@ -1,0 +1,36 @@
+import type { DecisionErrorCode, Principal } from '@warden/sdk';
+import { DECISION_ERRORS } from '@warden/sdk';
+import type { Authenticator } from '../authn/authenticate.js';
+import type { RequestAttributes } from '../authn/types.js';
+import { checkRequirements, type Requirements } from './requirements.js';
+
+export type Decision =
+  | { allow: true; status: 200; principal: Principal }
+  | { allow: false; status: number; code: DecisionErrorCode; message: string };
+
+/**
+ * Which requirements apply to a request. Access rules (host/method/path globs) arrive in a later issue; until
+ * then every request needs only a valid credential.
+ */
+export type RuleMatcher = (attributes: RequestAttributes) => Requirements;
+export const allowAnyValidCredential: RuleMatcher = () => ({});
+
+export function denyDecision(code: DecisionErrorCode, message?: string): Decision {
+  const entry = DECISION_ERRORS[code];
+  return { allow: false, status: entry.status, code, message: message ?? entry.message };
+}
+
+/** The one pipeline: match rule -> authenticate -> requirements -> decision. Storage faults throw. */
+export async function decide(
+  authenticator: Authenticator,
+  attributes: RequestAttributes,
+  matchRule: RuleMatcher = allowAnyValidCredential,
+  extra: Requirements = {},
+): Promise<Decision> {
+  const requirements = { ...matchRule(attributes), ...extra };
+  const authenticated = await authenticator.authenticate(attributes);
+  if (!authenticated.ok) return denyDecision(authenticated.code, authenticated.message);
+  const authorized = checkRequirements(authenticated.principal, requirements);
+  if (!authorized.ok) return denyDecision(authorized.code, authorized.message);
+  return { allow: true, status: 200, principal: authenticated.principal };
+}

@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './config.js';
+import { registerKeysCommands } from './keys.js';
+import { registerMigrateCommand } from './migrate.js';
+import { runCommand } from './output.js';
+import { registerServeCommand } from './serve.js';
+import { registerTokenCommands } from './token.js';
+
+/** The `warden` command line. Exit codes: 0 success, 1 a negative answer, 2 a usage or configuration error. */
+export function buildProgram(): Command {
+  const program = new Command('warden')
+    .description('Warden: authentication and authorization for microservices')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServeCommand(program);
+  registerMigrateCommand(program);
+  registerConfigCommands(program);
+  registerKeysCommands(program);
+  registerTokenCommands(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; every other parse failure is a usage error.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    await runCommand(async () => {
+      throw error;
+    }, false);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,122 @@
+import cluster from 'node:cluster';
+import type { Command } from 'commander';
+import type { ConfigFlags } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { createWarden, type Warden } from '../engine.js';
+import { buildApp } from '../http/app.js';
+import type { IssuedKey } from '../keys/service.js';
+import { createLogger } from '../observability/logger.js';
+import { runCommand } from './output.js';
+
+interface ServeOptions {
+  config?: string;
+  dataDir?: string;
+  database?: string;
+  host?: string;
+  port?: string;
+  apiKey?: string;
+  workers?: string;
+  logLevel?: string;
+}
+
+function flagsOf(options: ServeOptions): ConfigFlags {
+  const flags: ConfigFlags = {};
+  for (const name of ['config', 'dataDir', 'database', 'host', 'port', 'apiKey', 'workers', 'logLevel'] as const) {
+    if (options[name] !== undefined) flags[name] = options[name];
+  }
+  return flags;
+}
+
+/** Printed once, on the first start of a deployment: the only time this key is ever shown. */
+function announceBootstrapKey(issued: IssuedKey, baseUrl: string): void {
+  process.stdout.write(
+    [
+      '',
+      'Warden created a bootstrap admin API key. It is shown this once; store it now.',
+      '',
+      `  ${issued.key}`,
+      '',
+      'Try it:',
+      `  curl -i -H "Authorization: Bearer ${issued.key}" ${baseUrl}/v1/decide`,
+      `  curl -s -H "Authorization: Bearer ${issued.key}" -H 'content-type: application/json' \\`,
+      `       -d '{"subject":"orders-svc","scopes":["orders.read"]}' ${baseUrl}/v1/admin/keys`,
+      '',
+    ].join('\n'),
+  );
+}
+
+async function listen(warden: Warden): Promise<() => Promise<void>> {
+  const app = buildApp(warden);
+  await app.listen({ host: warden.config.server.host, port: warden.config.server.port });
+  return async () => {
+    await app.close();
+    await warden.close();
+  };
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const { config } = loadConfig(flagsOf(options));
+  const logger = createLogger(config.log.level);
+  const baseUrl = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
+
+  if (cluster.isWorker) {
+    // The primary migrated and bootstrapped; workers only serve.
+    const warden = await createWarden({ config, logger, migrate: false, processMetrics: true });
+    onSignals(await listen(warden));
+    return;
+  }
+
+  const warden = await createWarden({ config, logger, processMetrics: true });
+  const bootstrap = await warden.bootstrapAdminKey();
+  if (bootstrap) announceBootstrapKey(bootstrap, baseUrl);
+
+  if (config.server.workers > 1) {
+    await warden.close();
+    for (let i = 0; i < config.server.workers; i++) cluster.fork();
+    cluster.on('exit', (worker, code) => {
+      logger.error({ worker: worker.id, code }, 'worker exited; starting a new one');
+      cluster.fork();
+    });
+    onSignals(async () => {
+      cluster.removeAllListeners('exit');
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    });
+    logger.info(
+      { url: baseUrl, workers: config.server.workers, database: warden.database.location },
+      'Warden listening',
+    );
+    return;
+  }
+
+  onSignals(await listen(warden));
+  logger.info({ url: baseUrl, database: warden.database.location }, 'Warden listening');
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Warden service')
+    .option('--config <file>', 'configuration file (default: warden.yaml if present; env WARDEN_CONFIG)')
+    .option('--data-dir <dir>', 'data directory (default: .warden; env WARDEN_DATA_DIR)')
+    .option('--database <url>', 'sqlite:<path> or postgres://... (env WARDEN_DATABASE_URL)')
+    .option('--host <host>', 'listen address (default 127.0.0.1; env WARDEN_HOST)')
+    .option('--port <port>', 'listen port (default 8080; env WARDEN_PORT)')
+    .option('--api-key <key>', 'single-key mode: accept this key as the admin key (env WARDEN_API_KEY)')
+    .option('--workers <n>', 'worker processes sharing the port (default 1; env WARDEN_WORKERS)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env WARDEN_LOG_LEVEL)')
+    .action(async (options: ServeOptions) => runCommand(() => serve(options), false));
+}

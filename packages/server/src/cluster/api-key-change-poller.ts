@@ -1,0 +1,64 @@
+import type { ApiKeyRepository } from '../store/api-keys.js';
+
+/**
+ * Cross-process invalidation for stores without a shared bus: every instance polls "which keys changed since
+ * T" and evicts them from its cache. T looks back a few seconds so writes that committed late, or were stamped
+ * by a process whose clock runs slightly behind, are not missed; evicting twice is harmless.
+ *
+ * Bound: a revocation made by another process reaches this instance within one poll interval plus the query
+ * time (default 250 ms). If polling stops succeeding, the cache is no longer trusted (see `isFresh`) and every
+ * verification reads the store, so a stale cache can never keep a revoked key alive: fail closed.
+ */
+export class ApiKeyChangePoller {
+  static readonly LOOKBACK_MS = 5_000;
+  static readonly MAX_IDS = 10_000;
+  private timer: NodeJS.Timeout | null = null;
+  private lastSuccessAt: number;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly repository: ApiKeyRepository,
+    private readonly intervalMs: number,
+    private readonly evict: (id: string) => void,
+    private readonly evictAll: () => void,
+    private readonly now: () => number,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.lastSuccessAt = now();
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.pollOnce(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** True while the last successful poll is recent enough for cached entries to be trusted. */
+  isFresh(): boolean {
+    return this.now() - this.lastSuccessAt <= Math.max(1_000, this.intervalMs * 4);
+  }
+
+  pollOnce(): Promise<void> {
+    this.running ??= (async () => {
+      const startedAt = this.now();
+      try {
+        const since = this.lastSuccessAt - ApiKeyChangePoller.LOOKBACK_MS;
+        const changed = await this.repository.changedSince(since, ApiKeyChangePoller.MAX_IDS + 1);
+        // After a bulk write, dropping the whole cache is cheaper than evicting id by id.
+        if (changed.length > ApiKeyChangePoller.MAX_IDS) this.evictAll();
+        else for (const id of changed) this.evict(id);
+        this.lastSuccessAt = startedAt;
+      } catch (error) {
+        this.onError(error);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

@@ -1,0 +1,205 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { didYouMean } from '../util/did-you-mean.js';
+import { ConfigError } from './errors.js';
+import { configSchema, type WardenConfig, type WardenConfigInput } from './schema.js';
+
+/** Command-line flags that map onto configuration (they override the environment, which overrides the file). */
+export interface ConfigFlags {
+  config?: string;
+  dataDir?: string;
+  database?: string;
+  host?: string;
+  port?: string | number;
+  workers?: string | number;
+  apiKey?: string;
+  logLevel?: string;
+}
+
+export interface LoadedConfig {
+  config: WardenConfig;
+  /** The YAML file read, if any. */
+  file: string | null;
+}
+
+type Env = Record<string, string | undefined>;
+type Tree = Record<string, unknown>;
+
+const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string of the parsed YAML; a missing variable is an error naming it. */
+function interpolate(value: unknown, env: Env, path: string, missing: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(INTERPOLATION, (_match, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (found !== undefined) return found;
+      if (fallback !== undefined) return fallback;
+      missing.push(`${path || '(root)'}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, `${path}[${i}]`, missing));
+  if (value !== null && typeof value === 'object') {
+    const out: Tree = {};
+    for (const [key, item] of Object.entries(value)) {
+      // Map keys are interpolated too: static API keys are keyed by the key itself, usually `${VAR}`.
+      const interpolatedKey = interpolate(key, env, path, missing) as string;
+      out[interpolatedKey] = interpolate(item, env, path ? `${path}.${key}` : key, missing);
+    }
+    return out;
+  }
+  return value;
+}
+
+function readConfigFile(file: string, env: Env): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file} must hold a mapping at the top level`);
+  }
+  const missing: string[] = [];
+  const interpolated = interpolate(parsed, env, '', missing) as Tree;
+  if (missing.length > 0) throw new ConfigError(`config file ${file}: ${missing.join('; ')}`, missing);
+  return interpolated;
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[part] = {};
+    node = node[part] as Tree;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function toPort(source: string, value: string | number): number {
+  const port = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(port)) throw new ConfigError(`${source} must be a whole number, got ${JSON.stringify(value)}`);
+  return port;
+}
+
+/** Environment variables and their config paths; numbers are converted where the schema wants one. */
+const ENV_PATHS: [string, string, 'string' | 'number'][] = [
+  ['WARDEN_DATA_DIR', 'data_dir', 'string'],
+  ['WARDEN_DATABASE_URL', 'database.url', 'string'],
+  ['WARDEN_HOST', 'server.host', 'string'],
+  ['WARDEN_PORT', 'server.port', 'number'],
+  ['WARDEN_WORKERS', 'server.workers', 'number'],
+  ['WARDEN_PEPPER', 'secrets.pepper', 'string'],
+  ['WARDEN_MASTER_KEY', 'secrets.master_key', 'string'],
+  ['WARDEN_LOG_LEVEL', 'log.level', 'string'],
+  ['WARDEN_API_KEY_PREFIX', 'api_keys.prefix', 'string'],
+];
+
+/** Walks the schema to the object at `path` to list the keys it knows (for did-you-mean). */
+function knownKeysAt(path: PropertyKey[]): string[] {
+  let schema: z.ZodType = configSchema;
+  for (const part of [...path, null]) {
+    // Unwrap defaults, prefaults, optionals, pipes and transforms until an object or record shows.
+    for (let guard = 0; guard < 10; guard++) {
+      const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+      if (def.type === 'object' || def.type === 'record') break;
+      const inner = (def.innerType ?? def.in) as z.ZodType | undefined;
+      if (!inner) return [];
+      schema = inner;
+    }
+    const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+    if (part === null) return def.type === 'object' ? Object.keys(def.shape as object) : [];
+    if (def.type === 'object') schema = (def.shape as Record<string, z.ZodType>)[String(part)] ?? schema;
+    else if (def.type === 'record') schema = def.valueType as z.ZodType;
+    else return [];
+  }
+  return [];
+}
+
+export function formatConfigIssues(error: z.ZodError): string[] {
+  const problems: string[] = [];
+  for (const issue of error.issues) {
+    const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(issue.path);
+      for (const key of issue.keys) {
+        const guess = didYouMean(key, known);
+        problems.push(
+          `${issue.path.length > 0 ? `${where}.` : ''}${key}: unknown key${guess ? ` (did you mean "${guess}"?)` : ''}; valid keys here: ${known.join(', ')}`,
+        );
+      }
+    } else {
+      problems.push(`${where}: ${issue.message}`);
+    }
+  }
+  return problems;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+/** Validates a configuration object (YAML shape) and returns it frozen, with defaults applied. */
+export function parseConfig(input: WardenConfigInput | Tree, source = 'configuration'): WardenConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = formatConfigIssues(result.error);
+    throw new ConfigError(`invalid ${source}:\n  - ${problems.join('\n  - ')}`, problems);
+  }
+  const config = result.data;
+  if (!config.database.url) config.database.url = `sqlite:${resolve(config.data_dir, 'warden.db')}`;
+  return deepFreeze(config);
+}
+
+/** Loads warden.yaml (if any), then WARDEN_* environment, then flags, and validates the result. */
+export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd = process.cwd()): LoadedConfig {
+  const explicit = flags.config ?? env.WARDEN_CONFIG;
+  let file: string | null = null;
+  if (explicit) {
+    file = resolve(cwd, explicit);
+    if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
+  } else if (existsSync(resolve(cwd, 'warden.yaml'))) {
+    file = resolve(cwd, 'warden.yaml');
+  }
+  const tree: Tree = file ? readConfigFile(file, env) : {};
+
+  for (const [name, path, kind] of ENV_PATHS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(tree, path, kind === 'number' ? toPort(name, value) : value);
+  }
+  if (flags.dataDir !== undefined) setPath(tree, 'data_dir', flags.dataDir);
+  if (flags.database !== undefined) setPath(tree, 'database.url', flags.database);
+  if (flags.host !== undefined) setPath(tree, 'server.host', flags.host);
+  if (flags.port !== undefined) setPath(tree, 'server.port', toPort('--port', flags.port));
+  if (flags.workers !== undefined) setPath(tree, 'server.workers', toPort('--workers', flags.workers));
+  if (flags.logLevel !== undefined) setPath(tree, 'log.level', flags.logLevel);
+
+  // Single-key mode: one admin key given on the command line or in WARDEN_API_KEY.
+  const singleKey = flags.apiKey ?? env.WARDEN_API_KEY;
+  if (singleKey) {
+    if (singleKey.length < 16) throw new ConfigError('--api-key must be at least 16 characters');
+    setPath(tree, `api_keys.static`, {
+      ...((tree.api_keys as Tree | undefined)?.static as Tree | undefined),
+      [singleKey]: { subject: 'admin', subject_type: 'service', admin: true, name: 'single-key mode' },
+    });
+  }
+
+  if (typeof tree.data_dir === 'string') tree.data_dir = resolve(cwd, tree.data_dir);
+  else tree.data_dir = resolve(cwd, '.warden');
+  return { config: parseConfig(tree, file ? `configuration (${file})` : 'configuration'), file };
+}

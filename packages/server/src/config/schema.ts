@@ -1,0 +1,109 @@
+import { SUBJECT_TYPES } from '@warden/sdk';
+import { z } from 'zod';
+import { KEY_PREFIX_PATTERN } from '../issue/api-key-format.js';
+import { parseDuration } from '../util/duration.js';
+
+/**
+ * The single source of truth for Warden's configuration: shape, defaults, validation and the messages of
+ * `warden config check`. Keys are snake_case in YAML; every object is strict, so a typo is an error.
+ */
+const duration = (what: string) =>
+  z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    const ms = parseDuration(value);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like 500ms, 30s, 5m, 1h or 90d` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const staticKeyIdentity = z.strictObject({
+  subject: z.string().min(1),
+  subject_type: z.enum(SUBJECT_TYPES).default('service'),
+  name: z.string().optional(),
+  tenant: z.string().min(1).nullable().default(null),
+  admin: z.boolean().default(false),
+  roles: z.array(z.string().min(1)).default([]),
+  scopes: z.array(z.string().min(1)).default([]),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+export type StaticKeyIdentity = z.infer<typeof staticKeyIdentity>;
+
+export const configSchema = z.strictObject({
+  data_dir: z.string().min(1).default('.warden'),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      workers: z.number().int().min(1).max(64).default(1),
+      /** Peers whose X-Forwarded-* / X-Original-* headers are believed (IPs or CIDRs). */
+      trusted_proxies: z.array(z.string().min(1)).default(['127.0.0.1/8', '::1/128']),
+      body_limit: z.number().int().min(1024).default(1_048_576),
+    })
+    .prefault({}),
+  database: z
+    .strictObject({
+      /** `sqlite:<path>` or `postgres://...`; defaults to `sqlite:<data_dir>/warden.db`. */
+      url: z.string().min(1).optional(),
+      pool_size: z.number().int().min(1).max(200).default(10),
+    })
+    .prefault({}),
+  secrets: z
+    .strictObject({
+      /** Server pepper for API key and client secret digests; generated into data_dir when absent. */
+      pepper: z.string().optional(),
+      /** Master key encrypting private signing keys at rest; generated into data_dir when absent. */
+      master_key: z.string().optional(),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  api_keys: z
+    .strictObject({
+      prefix: z
+        .string()
+        .regex(KEY_PREFIX_PATTERN, 'prefix must be 2-16 of [a-z0-9], starting with a letter')
+        .default('wdn'),
+      default_expires_in: duration('api_keys.default_expires_in').optional(),
+      cache: z
+        .strictObject({
+          max_entries: z.number().int().min(0).default(100_000),
+          /** How long a verified key stays cached; revocations evict it earlier (see invalidation). */
+          ttl: duration('api_keys.cache.ttl').default(300_000),
+          /** How long an unknown key id is remembered as unknown, so garbage ids cannot load the store. */
+          negative_ttl: duration('api_keys.cache.negative_ttl').default(1_000),
+        })
+        .prefault({}),
+      invalidation: z
+        .strictObject({
+          /** How often each instance polls the store for key changes made by other processes. */
+          poll_interval: duration('api_keys.invalidation.poll_interval').default(250),
+        })
+        .prefault({}),
+      last_used: z
+        .strictObject({
+          /** last_used_at is written behind in one batch per interval, never once per request. */
+          flush_interval: duration('api_keys.last_used.flush_interval').default(10_000),
+        })
+        .prefault({}),
+      /** Keys accepted without a database row: the map key is the plaintext key or `sha256:<hex>` of it. */
+      static: z.record(z.string().min(1), staticKeyIdentity).default({}),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** Failed-verification events recorded per key id or peer per minute; the rest are counted, not written. */
+      failures_per_minute: z.number().int().min(0).default(10),
+    })
+    .prefault({}),
+});
+
+export type WardenConfigInput = z.input<typeof configSchema>;
+export type WardenConfig = z.output<typeof configSchema>;
+
+/** Config paths whose values are secrets: printed as [redacted]. */
+export const SECRET_CONFIG_PATHS = ['secrets.pepper', 'secrets.master_key'] as const;

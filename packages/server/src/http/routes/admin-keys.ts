@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Warden } from '../../engine.js';
+import { createKeyInput, listKeysInput, revokeKeyInput, rotateKeyInput } from '../../keys/inputs.js';
+import type { OpenApiRegistry } from '../openapi.js';
+import { peerAddress } from '../request-attributes.js';
+
+export const apiKeyViewSchema = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  name: z.string().nullable(),
+  subject: z.string(),
+  subjectType: z.string(),
+  tenant: z.string().nullable(),
+  admin: z.boolean(),
+  roles: z.array(z.string()),
+  scopes: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  status: z.enum(['active', 'expired', 'revoked']),
+  createdAt: z.string(),
+  createdBy: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  revokedReason: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  rotatedFrom: z.string().nullable(),
+  rotatedTo: z.string().nullable(),
+});
+
+const issuedKeySchema = z.object({
+  key: z.string().describe('The plaintext key: shown once, store it now'),
+  record: apiKeyViewSchema,
+});
+const verifyInput = z.strictObject({ key: z.string().min(1).max(8192) });
+const verifyResult = z.object({
+  valid: z.boolean(),
+  code: z.string().optional(),
+  principal: z.record(z.string(), z.unknown()).optional(),
+});
+
+const ERRORS = {
+  400: { description: 'Invalid request' },
+  401: { description: 'Missing or invalid admin credential' },
+  403: { description: 'Not an admin credential' },
+} as const;
+
+/** `/v1/admin/keys...`: API key management for admin principals. Handlers pass the raw body to the service. */
+export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, api: OpenApiRegistry): void {
+  const actorOf = (request: { principal?: { subject: string }; raw: Parameters<typeof peerAddress>[0] }) => ({
+    actor: request.principal?.subject ?? 'unknown',
+    peer: peerAddress(request.raw),
+  });
+
+  api.route(
+    scope,
+    {
+      method: 'POST',
+      url: '/v1/admin/keys',
+      summary: 'Create an API key (the plaintext key is in this response only)',
+      tags: ['keys'],
+      body: createKeyInput,
+      responses: { 201: { description: 'Created', schema: issuedKeySchema }, ...ERRORS },
+    },
+    async (request, reply) => {
+      const issued = await warden.keys.create(request.body as never, actorOf(request));
+      return reply.code(201).header('cache-control', 'no-store').send(issued);
+    },
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'GET',
+      url: '/v1/admin/keys',
+      summary: 'List API keys (never a secret or digest)',
+      tags: ['keys'],
+      query: listKeysInput,
+      responses: {
+        200: {
+          description: 'A page of keys',
+          schema: z.object({ items: z.array(apiKeyViewSchema), next: z.string().nullable() }),
+        },
+        ...ERRORS,
+      },
+    },
+    async (request, _reply, { query }) => {
+      const items = await warden.keys.list(request.query as never);
+      return { items, next: items.length === query.limit ? (items.at(-1)?.id ?? null) : null };
+    },
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'POST',
+      url: '/v1/admin/keys/verify',
+      summary: 'Verify a key as the decision endpoint would',
+      tags: ['keys'],
+      body: verifyInput,
+      responses: { 200: { description: 'The verdict', schema: verifyResult }, ...ERRORS },
+    },
+    async (_request, _reply, { body }) => {
+      const result = await warden.keys.verify(body.key);
+      return result.ok ? { valid: true, principal: result.principal } : { valid: false, code: result.code };
+    },
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'GET',
+      url: '/v1/admin/keys/:id',
+      summary: 'Show one API key',
+      tags: ['keys'],
+      responses: {
+        200: { description: 'The key', schema: apiKeyViewSchema },
+        404: { description: 'No such key' },
+        ...ERRORS,
+      },
+    },
+    async (_request, _reply, { params }) => warden.keys.show(params.id!),
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'POST',
+      url: '/v1/admin/keys/:id/revoke',
+      summary: 'Revoke an API key (effective at once on this instance, within the published bound elsewhere)',
+      tags: ['keys'],
+      body: revokeKeyInput,
+      responses: {
+        200: { description: 'Revoked', schema: apiKeyViewSchema },
+        404: { description: 'No such key' },
+        409: { description: 'Already revoked' },
+        ...ERRORS,
+      },
+    },
+    async (request, _reply, { params }) =>
+      warden.keys.revoke(params.id!, (request.body ?? {}) as never, actorOf(request)),
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'POST',
+      url: '/v1/admin/keys/:id/rotate',
+      summary: 'Rotate an API key; the old key keeps working for the overlap window',
+      tags: ['keys'],
+      body: rotateKeyInput,
+      responses: {
+        201: { description: 'Rotated', schema: issuedKeySchema.extend({ previous: apiKeyViewSchema }) },
+        404: { description: 'No such key' },
+        409: { description: 'Revoked, expired or already rotated' },
+        ...ERRORS,
+      },
+    },
+    async (request, reply, { params }) => {
+      const rotated = await warden.keys.rotate(params.id!, (request.body ?? {}) as never, actorOf(request));
+      return reply.code(201).header('cache-control', 'no-store').send(rotated);
+    },
+  );
+}

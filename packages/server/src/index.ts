@@ -1,0 +1,16 @@
+export type { DecisionErrorCode, Principal } from '@warden/sdk';
+export type { AuthResult, RequestAttributes } from './authn/types.js';
+export type { Decision } from './authz/decide.js';
+export type { Requirements } from './authz/requirements.js';
+export type { WardenConfig, WardenConfigInput } from './config/index.js';
+export { ConfigError, loadConfig, parseConfig } from './config/index.js';
+export type { CreateWardenOptions, Warden } from './engine.js';
+export { createWarden } from './engine.js';
+export { buildApp } from './http/app.js';
+export type { WardenExpressOptions } from './integrations/express.js';
+export { wardenExpress } from './integrations/express.js';
+export type { WardenFastifyOptions } from './integrations/fastify.js';
+export { wardenFastify } from './integrations/fastify.js';
+export { KeyOperationError } from './keys/errors.js';
+export type { IssuedKey } from './keys/service.js';
+export type { ApiKeyView } from './keys/view.js';

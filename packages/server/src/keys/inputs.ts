@@ -1,0 +1,54 @@
+import { SUBJECT_TYPES } from '@warden/sdk';
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+
+const durationText = z
+  .string()
+  .refine((value) => parseDuration(value) !== null && parseDuration(value)! > 0, {
+    message: 'must be a positive duration like 30m, 12h, 90d or 2w',
+  })
+  .transform((value) => parseDuration(value)!);
+
+const label = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+/** One schema for creating a key, used by the admin API (JSON body) and the CLI (flags). */
+export const createKeyInput = z.strictObject({
+  subject: label,
+  name: label.optional(),
+  subjectType: z.enum(SUBJECT_TYPES).default('service'),
+  tenant: label.nullable().optional(),
+  admin: z.boolean().default(false),
+  roles: z.array(label).max(100).default([]),
+  scopes: z.array(label).max(100).default([]),
+  metadata: z
+    .record(z.string().max(100), z.unknown())
+    .refine((value) => JSON.stringify(value).length <= 8192, { message: 'must be at most 8 KiB as JSON' })
+    .default({}),
+  /** A duration (`90d`) from now; or use `expiresAt`. */
+  expiresIn: durationText.optional(),
+  /** An absolute ISO-8601 time in the future. */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type CreateKeyInput = z.input<typeof createKeyInput>;
+
+export const rotateKeyInput = z.strictObject({
+  /** How long the old key keeps working after rotation (default 0: it stops at once). */
+  overlap: durationText.or(z.literal('0')).optional(),
+});
+
+export const revokeKeyInput = z.strictObject({
+  reason: label.optional(),
+});
+
+export const listKeysInput = z.strictObject({
+  subject: label.optional(),
+  tenant: label.optional(),
+  status: z.enum(['active', 'revoked', 'expired']).optional(),
+  after: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type ListKeysInput = z.input<typeof listKeysInput>;

@@ -1,0 +1,211 @@
+import type { z } from 'zod';
+import type { ApiKeyAuthenticator } from '../authn/api-key.js';
+import type { ApiKeyCache } from '../authn/api-key-cache.js';
+import type { AuthResult } from '../authn/types.js';
+import type { LastUsedWriter } from '../cluster/last-used-writer.js';
+import { generateApiKey } from '../issue/api-key-format.js';
+import { hashApiKeySecret, newSalt } from '../issue/api-key-hash.js';
+import type { ApiKeyRecord, ApiKeyRepository } from '../store/api-keys.js';
+import type { AuditRepository } from '../store/audit.js';
+import { KeyOperationError } from './errors.js';
+import {
+  type CreateKeyInput,
+  createKeyInput,
+  type ListKeysInput,
+  listKeysInput,
+  revokeKeyInput,
+  rotateKeyInput,
+} from './inputs.js';
+import { type ApiKeyView, toApiKeyView } from './view.js';
+
+export interface KeyServiceDeps {
+  repository: ApiKeyRepository;
+  audit: AuditRepository;
+  cache: ApiKeyCache;
+  authenticator: ApiKeyAuthenticator;
+  lastUsed: LastUsedWriter;
+  pepper: Buffer;
+  prefix: string;
+  defaultExpiresIn: number | undefined;
+  now: () => number;
+}
+
+/** Who asks for a change, as recorded in the audit log: a principal subject, `cli`, or `bootstrap`. */
+export interface Actor {
+  actor: string;
+  peer?: string | null;
+}
+
+/** The plaintext key appears exactly once: in the result of create or rotate. */
+export interface IssuedKey {
+  key: string;
+  record: ApiKeyView;
+}
+
+function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const where = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+      return where ? `${where}: ${issue.message}` : issue.message;
+    });
+    throw new KeyOperationError('invalid_request', problems.join('; '));
+  }
+  return result.data;
+}
+
+/** API key management: create, list, show, revoke, rotate, verify. Every change is audited and evicts caches. */
+export class ApiKeyService {
+  constructor(private readonly deps: KeyServiceDeps) {}
+
+  async create(input: CreateKeyInput, by: Actor): Promise<IssuedKey> {
+    const fields = parseInput(createKeyInput, input);
+    const now = this.deps.now();
+    if (fields.expiresIn !== undefined && fields.expiresAt !== undefined) {
+      throw new KeyOperationError('invalid_request', 'give either expiresIn or expiresAt, not both');
+    }
+    let expiresAt: number | null = null;
+    if (fields.expiresAt !== undefined) expiresAt = Date.parse(fields.expiresAt);
+    else if (fields.expiresIn !== undefined) expiresAt = now + fields.expiresIn;
+    else if (this.deps.defaultExpiresIn !== undefined) expiresAt = now + this.deps.defaultExpiresIn;
+    if (expiresAt !== null && expiresAt <= now)
+      throw new KeyOperationError('invalid_request', 'expiresAt must be in the future');
+
+    const { key, parsed } = generateApiKey(this.deps.prefix);
+    const salt = newSalt();
+    const record: ApiKeyRecord = {
+      id: parsed.id,
+      prefix: parsed.prefix,
+      name: fields.name ?? null,
+      subject: fields.subject,
+      subjectType: fields.subjectType,
+      tenant: fields.tenant ?? null,
+      admin: fields.admin,
+      roles: fields.roles,
+      scopes: fields.scopes,
+      metadata: fields.metadata,
+      salt,
+      secretHash: hashApiKeySecret(this.deps.pepper, salt, parsed.secret),
+      createdAt: now,
+      createdBy: by.actor,
+      expiresAt,
+      revokedAt: null,
+      revokedReason: null,
+      lastUsedAt: null,
+      rotatedFrom: null,
+      rotatedTo: null,
+    };
+    await this.deps.repository.insert(record, now);
+    this.deps.cache.evict(record.id);
+    await this.deps.audit.record({
+      at: now,
+      action: 'api_key.create',
+      outcome: 'success',
+      actor: by.actor,
+      peer: by.peer ?? null,
+      targetType: 'api_key',
+      targetId: record.id,
+      details: { subject: record.subject, admin: record.admin, scopes: record.scopes, expiresAt: expiresAt },
+    });
+    return { key, record: toApiKeyView(record, now) };
+  }
+
+  async list(input: ListKeysInput = {}): Promise<ApiKeyView[]> {
+    const filter = parseInput(listKeysInput, input);
+    const now = this.deps.now();
+    const records = await this.deps.repository.list({ ...filter, now });
+    return records.map((record) => toApiKeyView(record, now, this.deps.lastUsed.pendingFor(record.id)));
+  }
+
+  async show(id: string): Promise<ApiKeyView> {
+    const record = await this.require(id);
+    return toApiKeyView(record, this.deps.now(), this.deps.lastUsed.pendingFor(id));
+  }
+
+  async revoke(id: string, input: { reason?: string | undefined }, by: Actor): Promise<ApiKeyView> {
+    const { reason } = parseInput(revokeKeyInput, input);
+    const now = this.deps.now();
+    const revoked = await this.deps.repository.revoke(id, now, reason ?? null);
+    this.deps.cache.evict(id);
+    const record = await this.require(id);
+    if (!revoked) throw new KeyOperationError('conflict', `API key ${id} is already revoked`);
+    await this.deps.audit.record({
+      at: now,
+      action: 'api_key.revoke',
+      outcome: 'success',
+      actor: by.actor,
+      peer: by.peer ?? null,
+      targetType: 'api_key',
+      targetId: id,
+      reason: reason ?? null,
+    });
+    return toApiKeyView(record, now);
+  }
+
+  /**
+   * Issues a replacement with the same identity and scopes. The old key keeps working for `overlap` (default: it
+   * stops at once), so callers can roll the new key out without an outage.
+   */
+  async rotate(
+    id: string,
+    input: { overlap?: string | undefined },
+    by: Actor,
+  ): Promise<IssuedKey & { previous: ApiKeyView }> {
+    const { overlap } = parseInput(rotateKeyInput, input);
+    const overlapMs = typeof overlap === 'number' ? overlap : 0;
+    const old = await this.require(id);
+    const now = this.deps.now();
+    if (old.revokedAt !== null)
+      throw new KeyOperationError('conflict', `API key ${id} is revoked and cannot be rotated`);
+    if (old.rotatedTo !== null)
+      throw new KeyOperationError('conflict', `API key ${id} was already rotated to ${old.rotatedTo}`);
+    if (old.expiresAt !== null && old.expiresAt <= now)
+      throw new KeyOperationError('conflict', `API key ${id} has expired`);
+
+    const { key, parsed } = generateApiKey(this.deps.prefix);
+    const salt = newSalt();
+    const replacement: ApiKeyRecord = {
+      ...old,
+      id: parsed.id,
+      prefix: parsed.prefix,
+      salt,
+      secretHash: hashApiKeySecret(this.deps.pepper, salt, parsed.secret),
+      createdAt: now,
+      createdBy: by.actor,
+      lastUsedAt: null,
+      rotatedFrom: old.id,
+      rotatedTo: null,
+    };
+    const oldExpiresAt = Math.min(old.expiresAt ?? Number.MAX_SAFE_INTEGER, now + overlapMs);
+    const rotated = await this.deps.repository.rotate(old.id, replacement, oldExpiresAt, now);
+    this.deps.cache.evict(old.id);
+    if (!rotated) throw new KeyOperationError('conflict', `API key ${id} changed while rotating; try again`);
+    await this.deps.audit.record({
+      at: now,
+      action: 'api_key.rotate',
+      outcome: 'success',
+      actor: by.actor,
+      peer: by.peer ?? null,
+      targetType: 'api_key',
+      targetId: old.id,
+      details: { replacement: replacement.id, overlapMs, oldExpiresAt },
+    });
+    return {
+      key,
+      record: toApiKeyView(replacement, now),
+      previous: toApiKeyView({ ...old, expiresAt: oldExpiresAt, rotatedTo: replacement.id }, now),
+    };
+  }
+
+  /** Verifies a presented key exactly as the decision endpoint does. */
+  verify(presented: string): Promise<AuthResult> {
+    return this.deps.authenticator.verify(presented);
+  }
+
+  private async require(id: string): Promise<ApiKeyRecord> {
+    const record = await this.deps.repository.findById(id);
+    if (!record) throw new KeyOperationError('not_found', `no API key with id ${JSON.stringify(id.slice(0, 64))}`);
+    return record;
+  }
+}

@@ -1,0 +1,32 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one engine; exposed at /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly decisions: Counter<'outcome' | 'credential' | 'code'>;
+  readonly decisionSeconds: Histogram<'outcome'>;
+  readonly storageFaults: Counter<'operation'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    this.decisions = new Counter({
+      name: 'warden_decisions_total',
+      help: 'Decisions by outcome (allow/deny), credential kind and error code',
+      labelNames: ['outcome', 'credential', 'code'],
+      registers: [this.registry],
+    });
+    this.decisionSeconds = new Histogram({
+      name: 'warden_decision_duration_seconds',
+      help: 'Time to reach a decision, from credential extraction to the answer',
+      labelNames: ['outcome'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [this.registry],
+    });
+    this.storageFaults = new Counter({
+      name: 'warden_storage_faults_total',
+      help: 'Storage operations that failed (the decision failed closed with 503)',
+      labelNames: ['operation'],
+      registers: [this.registry],
+    });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });
+  }
+}

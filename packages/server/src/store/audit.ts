@@ -1,0 +1,80 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from './schema.js';
+
+export type AuditAction =
+  | 'api_key.create'
+  | 'api_key.revoke'
+  | 'api_key.rotate'
+  | 'api_key.verify_failed'
+  | 'admin.request_denied'
+  | 'bootstrap.admin_key';
+
+/** An audit record. It names keys by id only: never a secret, hash, token or password. */
+export interface AuditEvent {
+  at: number;
+  action: AuditAction;
+  outcome: 'success' | 'failure';
+  actor?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  reason?: string | null;
+  peer?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  id: number;
+}
+
+export interface AuditFilter {
+  action?: string;
+  targetId?: string;
+  /** Only events with an id lower than this (newest first paging). */
+  before?: number;
+  limit?: number;
+}
+
+export class AuditRepository {
+  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.db
+      .insertInto('audit_events')
+      .values({
+        at: event.at,
+        action: event.action,
+        outcome: event.outcome,
+        actor: event.actor ?? null,
+        target_type: event.targetType ?? null,
+        target_id: event.targetId ?? null,
+        reason: event.reason ?? null,
+        peer: event.peer ?? null,
+        details: event.details ? JSON.stringify(event.details) : null,
+      })
+      .execute();
+  }
+
+  async list(filter: AuditFilter = {}): Promise<StoredAuditEvent[]> {
+    let query = this.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100);
+    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+    if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+    if (filter.before !== undefined) query = query.where('id', '<', filter.before);
+    const rows = await query.execute();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      at: Number(row.at),
+      action: row.action as AuditAction,
+      outcome: row.outcome as 'success' | 'failure',
+      actor: row.actor,
+      targetType: row.target_type,
+      targetId: row.target_id,
+      reason: row.reason,
+      peer: row.peer,
+      details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+    }));
+  }
+}

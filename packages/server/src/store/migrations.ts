@@ -1,0 +1,104 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { DialectName } from './database.js';
+
+/**
+ * One migration set for both dialects. Only the auto-increment column differs; everything else uses types
+ * both understand (text, integer, bigint).
+ */
+function migrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    '0001_api_keys_audit_settings': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('prefix', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('subject_type', 'text', (c) => c.notNull())
+          .addColumn('tenant', 'text')
+          .addColumn('admin', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('roles', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('metadata', 'text', (c) => c.notNull())
+          .addColumn('salt', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('expires_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .addColumn('revoked_reason', 'text')
+          .addColumn('last_used_at', 'bigint')
+          .addColumn('rotated_from', 'text')
+          .addColumn('rotated_to', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('api_keys_subject').on('api_keys').column('subject').execute();
+        await db.schema.createIndex('api_keys_tenant').on('api_keys').column('tenant').execute();
+        // The change poller reads "what changed since T" several times a second.
+        await db.schema.createIndex('api_keys_updated_at').on('api_keys').column('updated_at').execute();
+
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text')
+          .addColumn('target_type', 'text')
+          .addColumn('target_id', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('peer', 'text')
+          .addColumn('details', 'text')
+          .execute();
+        await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute();
+        await db.schema
+          .createIndex('audit_events_target')
+          .on('audit_events')
+          .columns(['target_type', 'target_id'])
+          .execute();
+
+        await db.schema
+          .createTable('settings')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('settings').execute();
+        await db.schema.dropTable('audit_events').execute();
+        await db.schema.dropTable('api_keys').execute();
+      },
+    },
+  };
+}
+
+class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: DialectName) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+export interface MigrationReport {
+  applied: string[];
+  current: string | null;
+}
+
+/** Brings the schema up to date. Safe to run concurrently from several instances (Kysely takes a lock). */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const all = await migrator.getMigrations();
+  const executed = all.filter((m) => m.executedAt);
+  return { applied, current: executed.at(-1)?.name ?? null };
+}
+
+/** True once the database answers a trivial query: what /readyz reports. */
+export async function ping(db: Kysely<unknown>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
