@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { didYouMean } from '../util/did-you-mean.js';
 import { ConfigError } from './errors.js';
+import { printableStaticKeys, REDACTED } from './redact.js';
 import { configSchema, type WardenConfig, type WardenConfigInput } from './schema.js';
 
 /** Command-line flags that map onto configuration (they override the environment, which overrides the file). */
@@ -29,24 +30,44 @@ type Tree = Record<string, unknown>;
 
 const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/** A config path for messages; a plaintext static key (a secret) shows as its `[redacted]#N` label. */
+function displayPath(path: readonly PropertyKey[], staticKeys: readonly string[]): string {
+  if (path.length === 0) return '(root)';
+  const parts = path.map(String);
+  if (parts.length > 2 && parts[0] === 'api_keys' && parts[1] === 'static') {
+    parts[2] = printableStaticKeys(staticKeys).get(parts[2]!) ?? REDACTED;
+  }
+  return parts.join('.');
+}
+
+/** The map keys under `api_keys.static` of a raw (unvalidated) configuration tree. */
+function staticKeysOf(tree: unknown): string[] {
+  const apiKeys = (tree as Tree | null)?.api_keys;
+  const keys = apiKeys !== null && typeof apiKeys === 'object' ? (apiKeys as Tree).static : undefined;
+  return keys !== null && typeof keys === 'object' && !Array.isArray(keys) ? Object.keys(keys) : [];
+}
+
 /** Replaces `${VAR}` and `${VAR:-default}` in every string of the parsed YAML; a missing variable is an error naming it. */
-function interpolate(value: unknown, env: Env, path: string, missing: string[]): unknown {
+function interpolate(value: unknown, env: Env, path: string[], missing: string[], root: unknown): unknown {
   if (typeof value === 'string') {
     return value.replace(INTERPOLATION, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined) return found;
       if (fallback !== undefined) return fallback;
-      missing.push(`${path || '(root)'}: environment variable ${name} is not set`);
+      missing.push(`${displayPath(path, staticKeysOf(root))}: environment variable ${name} is not set`);
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, `${path}[${i}]`, missing));
+  if (Array.isArray(value)) {
+    const itemPath = (i: number) => [...path.slice(0, -1), `${path.at(-1) ?? ''}[${i}]`];
+    return value.map((item, i) => interpolate(item, env, itemPath(i), missing, root));
+  }
   if (value !== null && typeof value === 'object') {
     const out: Tree = {};
     for (const [key, item] of Object.entries(value)) {
       // Map keys are interpolated too: static API keys are keyed by the key itself, usually `${VAR}`.
-      const interpolatedKey = interpolate(key, env, path, missing) as string;
-      out[interpolatedKey] = interpolate(item, env, path ? `${path}.${key}` : key, missing);
+      const interpolatedKey = interpolate(key, env, path, missing, root) as string;
+      out[interpolatedKey] = interpolate(item, env, [...path, key], missing, root);
     }
     return out;
   }
@@ -70,7 +91,7 @@ function readConfigFile(file: string, env: Env): Tree {
     throw new ConfigError(`config file ${file} must hold a mapping at the top level`);
   }
   const missing: string[] = [];
-  const interpolated = interpolate(parsed, env, '', missing) as Tree;
+  const interpolated = interpolate(parsed, env, [], missing, parsed) as Tree;
   if (missing.length > 0) throw new ConfigError(`config file ${file}: ${missing.join('; ')}`, missing);
   return interpolated;
 }
@@ -126,10 +147,12 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   return [];
 }
 
-export function formatConfigIssues(error: z.ZodError): string[] {
+/** One line per problem, with its path; `input` (the validated tree) lets plaintext static keys print redacted. */
+export function formatConfigIssues(error: z.ZodError, input?: unknown): string[] {
   const problems: string[] = [];
+  const staticKeys = staticKeysOf(input);
   for (const issue of error.issues) {
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    const where = displayPath(issue.path, staticKeys);
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(issue.path);
       for (const key of issue.keys) {
@@ -157,7 +180,7 @@ function deepFreeze<T>(value: T): T {
 export function parseConfig(input: WardenConfigInput | Tree, source = 'configuration'): WardenConfig {
   const result = configSchema.safeParse(input);
   if (!result.success) {
-    const problems = formatConfigIssues(result.error);
+    const problems = formatConfigIssues(result.error, input);
     throw new ConfigError(`invalid ${source}:\n  - ${problems.join('\n  - ')}`, problems);
   }
   const config = result.data;

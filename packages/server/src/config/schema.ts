@@ -18,6 +18,23 @@ const duration = (what: string) =>
     return ms;
   });
 
+/**
+ * A whole number; a string of digits is accepted too, because `${VAR}` interpolation always yields strings
+ * (`port: ${PORT:-8080}` must work).
+ */
+const wholeNumber = (inner: z.ZodNumber) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      if (typeof value === 'number') return value;
+      if (!/^\s*-?\d+\s*$/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return Number(value);
+    })
+    .pipe(inner);
+
 const staticKeyIdentity = z.strictObject({
   subject: z.string().min(1),
   subject_type: z.enum(SUBJECT_TYPES).default('service'),
@@ -35,18 +52,18 @@ export const configSchema = z.strictObject({
   server: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(8080),
-      workers: z.number().int().min(1).max(64).default(1),
+      port: wholeNumber(z.number().int().min(0).max(65535)).default(8080),
+      workers: wholeNumber(z.number().int().min(1).max(64)).default(1),
       /** Peers whose X-Forwarded-* / X-Original-* headers are believed (IPs or CIDRs). */
       trusted_proxies: z.array(z.string().min(1)).default(['127.0.0.1/8', '::1/128']),
-      body_limit: z.number().int().min(1024).default(1_048_576),
+      body_limit: wholeNumber(z.number().int().min(1024)).default(1_048_576),
     })
     .prefault({}),
   database: z
     .strictObject({
       /** `sqlite:<path>` or `postgres://...`; defaults to `sqlite:<data_dir>/warden.db`. */
       url: z.string().min(1).optional(),
-      pool_size: z.number().int().min(1).max(200).default(10),
+      pool_size: wholeNumber(z.number().int().min(1).max(200)).default(10),
     })
     .prefault({}),
   secrets: z
@@ -71,7 +88,7 @@ export const configSchema = z.strictObject({
       default_expires_in: duration('api_keys.default_expires_in').optional(),
       cache: z
         .strictObject({
-          max_entries: z.number().int().min(0).default(100_000),
+          max_entries: wholeNumber(z.number().int().min(0)).default(100_000),
           /** How long a verified key stays cached; revocations evict it earlier (see invalidation). */
           ttl: duration('api_keys.cache.ttl').default(300_000),
           /** How long an unknown key id is remembered as unknown, so garbage ids cannot load the store. */
@@ -97,7 +114,7 @@ export const configSchema = z.strictObject({
   audit: z
     .strictObject({
       /** Failed-verification events recorded per key id or peer per minute; the rest are counted, not written. */
-      failures_per_minute: z.number().int().min(0).default(10),
+      failures_per_minute: wholeNumber(z.number().int().min(0)).default(10),
     })
     .prefault({}),
 });

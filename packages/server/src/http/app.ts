@@ -56,6 +56,8 @@ export function buildApp(warden: Warden): FastifyInstance {
   registerHealthRoutes(app, warden);
   registerDecideRoutes(app, warden, trusted);
   app.register(async (scope) => {
+    // The admin API speaks JSON only; anything else is 415, not a confusing validation error.
+    scope.removeContentTypeParser('text/plain');
     requireAdmin(scope, warden);
     registerAdminKeyRoutes(scope, warden, api);
     registerAdminAuditRoutes(scope, warden, api);
