@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { ConfigError } from '../config/errors.js';
+import { redactDatabaseUrl } from '../config/redact.js';
 import type { DatabaseSchema } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -53,7 +54,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     return {
       db,
       dialect: 'postgres',
-      location: url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@'),
+      location: redactDatabaseUrl(url),
       close: () => db.destroy(),
     };
   }
