@@ -413,6 +413,12 @@ describe('redaction', () => {
     );
   });
 
+  it('a static key in the file shorter than 16 characters is refused, without printing it', () => {
+    const error = configErrorOf(() => parseConfig({ api_keys: { static: { tiny_secret: { subject: 'a' } } } }));
+    expect(error.problems).toEqual(['api_keys.static.[redacted]#1: a static API key must be at least 16 characters']);
+    expect(error.message).not.toContain('tiny_secret');
+  });
+
   it('does not change the frozen configuration it prints', () => {
     const config = parseConfig({ secrets: { pepper: PEPPER_A } });
     redactConfig(config);

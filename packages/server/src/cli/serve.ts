@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { createWarden, type Warden } from '../engine.js';
-import { buildApp } from '../http/app.js';
 import type { IssuedKey } from '../keys/service.js';
 import { createLogger } from '../observability/logger.js';
 import { runCommand } from './output.js';
@@ -46,6 +45,8 @@ function announceBootstrapKey(issued: IssuedKey, baseUrl: string): void {
 }
 
 async function listen(warden: Warden): Promise<() => Promise<void>> {
+  // Loaded here, not at the top: only `serve` needs Fastify, and the other commands start faster without it.
+  const { buildApp } = await import('../http/app.js');
   const app = buildApp(warden);
   await app.listen({ host: warden.config.server.host, port: warden.config.server.port });
   return async () => {

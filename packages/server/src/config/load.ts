@@ -162,7 +162,9 @@ export function formatConfigIssues(error: z.ZodError, input?: unknown): string[]
         );
       }
     } else {
-      problems.push(`${where}: ${issue.message}`);
+      // A bad record key (a static API key) carries the real reason in its nested issues.
+      const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+      problems.push(`${where}: ${message}`);
     }
   }
   return problems;

@@ -108,7 +108,9 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       /** Keys accepted without a database row: the map key is the plaintext key or `sha256:<hex>` of it. */
-      static: z.record(z.string().min(1), staticKeyIdentity).default({}),
+      static: z
+        .record(z.string().min(16, 'a static API key must be at least 16 characters'), staticKeyIdentity)
+        .default({}),
     })
     .prefault({}),
   audit: z
