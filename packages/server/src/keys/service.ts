@@ -6,7 +6,7 @@ import type { LastUsedWriter } from '../cluster/last-used-writer.js';
 import { generateApiKey } from '../issue/api-key-format.js';
 import { hashApiKeySecret, newSalt } from '../issue/api-key-hash.js';
 import type { ApiKeyRecord, ApiKeyRepository } from '../store/api-keys.js';
-import type { AuditRepository } from '../store/audit.js';
+import type { AuditEvent, AuditRepository } from '../store/audit.js';
 import { KeyOperationError } from './errors.js';
 import {
   type CreateKeyInput,
@@ -72,11 +72,9 @@ export class ApiKeyService {
     if (expiresAt !== null && expiresAt <= now)
       throw new KeyOperationError('invalid_request', 'expiresAt must be in the future');
 
-    const { key, parsed } = generateApiKey(this.deps.prefix);
-    const salt = newSalt();
+    const { key, stored } = this.mintKey();
     const record: ApiKeyRecord = {
-      id: parsed.id,
-      prefix: parsed.prefix,
+      ...stored,
       name: fields.name ?? null,
       subject: fields.subject,
       subjectType: fields.subjectType,
@@ -85,8 +83,6 @@ export class ApiKeyService {
       roles: fields.roles,
       scopes: fields.scopes,
       metadata: fields.metadata,
-      salt,
-      secretHash: hashApiKeySecret(this.deps.pepper, salt, parsed.secret),
       createdAt: now,
       createdBy: by.actor,
       expiresAt,
@@ -98,15 +94,8 @@ export class ApiKeyService {
     };
     await this.deps.repository.insert(record, now);
     this.deps.cache.evict(record.id);
-    await this.deps.audit.record({
-      at: now,
-      action: 'api_key.create',
-      outcome: 'success',
-      actor: by.actor,
-      peer: by.peer ?? null,
-      targetType: 'api_key',
-      targetId: record.id,
-      details: { subject: record.subject, admin: record.admin, scopes: record.scopes, expiresAt: expiresAt },
+    await this.auditKeyChange('api_key.create', record.id, by, now, {
+      details: { subject: record.subject, admin: record.admin, scopes: record.scopes, expiresAt },
     });
     return { key, record: toApiKeyView(record, now) };
   }
@@ -130,16 +119,7 @@ export class ApiKeyService {
     this.deps.cache.evict(id);
     const record = await this.require(id);
     if (!revoked) throw new KeyOperationError('conflict', `API key ${id} is already revoked`);
-    await this.deps.audit.record({
-      at: now,
-      action: 'api_key.revoke',
-      outcome: 'success',
-      actor: by.actor,
-      peer: by.peer ?? null,
-      targetType: 'api_key',
-      targetId: id,
-      reason: reason ?? null,
-    });
+    await this.auditKeyChange('api_key.revoke', id, by, now, { reason: reason ?? null });
     return toApiKeyView(record, now);
   }
 
@@ -163,14 +143,10 @@ export class ApiKeyService {
     if (old.expiresAt !== null && old.expiresAt <= now)
       throw new KeyOperationError('conflict', `API key ${id} has expired`);
 
-    const { key, parsed } = generateApiKey(this.deps.prefix);
-    const salt = newSalt();
+    const { key, stored } = this.mintKey();
     const replacement: ApiKeyRecord = {
       ...old,
-      id: parsed.id,
-      prefix: parsed.prefix,
-      salt,
-      secretHash: hashApiKeySecret(this.deps.pepper, salt, parsed.secret),
+      ...stored,
       createdAt: now,
       createdBy: by.actor,
       lastUsedAt: null,
@@ -181,14 +157,7 @@ export class ApiKeyService {
     const rotated = await this.deps.repository.rotate(old.id, replacement, oldExpiresAt, now);
     this.deps.cache.evict(old.id);
     if (!rotated) throw new KeyOperationError('conflict', `API key ${id} changed while rotating; try again`);
-    await this.deps.audit.record({
-      at: now,
-      action: 'api_key.rotate',
-      outcome: 'success',
-      actor: by.actor,
-      peer: by.peer ?? null,
-      targetType: 'api_key',
-      targetId: old.id,
+    await this.auditKeyChange('api_key.rotate', old.id, by, now, {
       details: { replacement: replacement.id, overlapMs, oldExpiresAt },
     });
     return {
@@ -201,6 +170,40 @@ export class ApiKeyService {
   /** Verifies a presented key exactly as the decision endpoint does. */
   verify(presented: string): Promise<AuthResult> {
     return this.deps.authenticator.verify(presented);
+  }
+
+  /** A new key: the plaintext (returned once) and what the store keeps of it (id, prefix, salt, digest). */
+  private mintKey(): { key: string; stored: Pick<ApiKeyRecord, 'id' | 'prefix' | 'salt' | 'secretHash'> } {
+    const { key, parsed } = generateApiKey(this.deps.prefix);
+    const salt = newSalt();
+    return {
+      key,
+      stored: {
+        id: parsed.id,
+        prefix: parsed.prefix,
+        salt,
+        secretHash: hashApiKeySecret(this.deps.pepper, salt, parsed.secret),
+      },
+    };
+  }
+
+  private auditKeyChange(
+    action: 'api_key.create' | 'api_key.revoke' | 'api_key.rotate',
+    id: string,
+    by: Actor,
+    at: number,
+    extra: Pick<AuditEvent, 'reason' | 'details'>,
+  ): Promise<void> {
+    return this.deps.audit.record({
+      at,
+      action,
+      outcome: 'success',
+      actor: by.actor,
+      peer: by.peer ?? null,
+      targetType: 'api_key',
+      targetId: id,
+      ...extra,
+    });
   }
 
   private async require(id: string): Promise<ApiKeyRecord> {

@@ -1,13 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
 
-export type AuditAction =
-  | 'api_key.create'
-  | 'api_key.revoke'
-  | 'api_key.rotate'
-  | 'api_key.verify_failed'
-  | 'admin.request_denied'
-  | 'bootstrap.admin_key';
+export type AuditAction = 'api_key.create' | 'api_key.revoke' | 'api_key.rotate' | 'api_key.verify_failed';
 
 /** An audit record. It names keys by id only: never a secret, hash, token or password. */
 export interface AuditEvent {
