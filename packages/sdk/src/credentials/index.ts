@@ -2,6 +2,8 @@ export { loadCredentialsFile, loadCredentialsObject, loadCredentialsYaml } from 
 export type { ValidatedCredential } from './config/validate.js';
 export type { CredentialConfigIssue, CredentialErrorCode } from './errors.js';
 export { CREDENTIAL_ERROR_CODES, CredentialConfigError, CredentialError } from './errors.js';
+export type { UnverifiedJwt } from './inspect-token.js';
+export { decodeUnverifiedJwt } from './inspect-token.js';
 export type {
   CredentialManagerEvents,
   CredentialManagerOptions,

@@ -1,4 +1,241 @@
-import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { CredentialError, CredentialManager, decodeUnverifiedJwt, type OtpCallback } from '@warden/sdk/credentials';
+import { type Command, Option } from 'commander';
+import { EXIT, printResult } from './output.js';
 
-/** `warden token ...`: outbound credentials from the SDK's credential manager (issue 3 fills this in). */
-export function registerTokenCommands(_program: Command): void {}
+/** Where `warden token get` looks for credentials when --config is not given. */
+const DEFAULT_CREDENTIALS_FILE = 'credentials.yaml';
+
+interface TokenGetOptions {
+  config?: string;
+  json: boolean;
+  header: boolean;
+  otp?: string;
+  openBrowser: boolean;
+}
+
+/**
+ * `warden token ...`: outbound credentials from the SDK's credential manager.
+ * - `token get NAME` prints the token (or key) of a configured credential, for scripts.
+ * - `token inspect TOKEN` decodes a JWT without trusting it.
+ * Exit codes: 0 success; 1 a negative answer (refused by the server, expired or undecodable token);
+ * 2 a usage or configuration error (invalid file, unknown credential name).
+ */
+export function registerTokenCommands(program: Command): void {
+  const token = program.command('token').description('outbound credentials: get tokens for scripts, inspect JWTs');
+
+  token
+    .command('get')
+    .description('print the token (or key) of a configured credential')
+    .argument('<name>', 'credential name in the credentials file')
+    .option(
+      '--config <file>',
+      `credentials file (default: $WARDEN_CREDENTIALS, else ./${DEFAULT_CREDENTIALS_FILE})`,
+      process.env['WARDEN_CREDENTIALS'],
+    )
+    .addOption(new Option('--header', 'print the whole "Name: value" header line instead').default(false))
+    .addOption(new Option('--json', 'print {"token", "headers", "expires_at"} as JSON').default(false))
+    .option('--otp <code>', 'one-time password for an oauth2_password credential (prompted on a terminal otherwise)')
+    .addOption(new Option('--open-browser', 'open a browser for an interactive oauth2_auth_code login').default(false))
+    .action(async (name: string, options: TokenGetOptions) => {
+      await runTokenCommand(options.json, () => tokenGet(name, options));
+    });
+
+  token
+    .command('inspect')
+    .description('decode a JWT (header, claims, expiry) WITHOUT verifying it; "-" or nothing reads it from stdin')
+    .argument('[token]', 'the JWT; prefer "-" and stdin so the token stays out of shell history and ps')
+    .addOption(
+      new Option('--json', 'print {"header", "claims", "expires_at", "expired", "verified": false}').default(false),
+    )
+    .action(async (value: string | undefined, options: { json: boolean }) => {
+      await runTokenCommand(options.json, () => tokenInspect(value, options.json));
+    });
+}
+
+async function tokenGet(name: string, options: TokenGetOptions): Promise<void> {
+  const file = options.config ?? DEFAULT_CREDENTIALS_FILE;
+  if (!options.config && !existsSync(file)) {
+    throw new UsageError(
+      'config_invalid',
+      `no credentials file: pass --config FILE, set WARDEN_CREDENTIALS, or create ./${DEFAULT_CREDENTIALS_FILE}`,
+    );
+  }
+  const manager = await CredentialManager.fromFile(file, {
+    otp: otpSource(options.otp),
+    // The login URL goes to stderr so stdout stays the token alone.
+    onAuthorizationUrl: (url, credential) => {
+      process.stderr.write(`To log in for credential "${credential}", open this URL in a browser:\n  ${url}\n`);
+    },
+    retry: { attempts: 2 },
+  });
+  try {
+    if (options.openBrowser && manager.names().includes(name) && manager.typeOf(name) === 'oauth2_auth_code') {
+      await manager.login(name, { openBrowser: true });
+    }
+    const credential = await manager.getCredential(name);
+    const headers = Object.fromEntries(
+      Object.entries(credential.headers).map(([header, value]) => [displayHeaderName(header), value.reveal()]),
+    );
+    printResult(
+      options.json,
+      {
+        credential: name,
+        type: credential.type,
+        token: credential.token.reveal(),
+        headers,
+        expires_at: credential.expiresAt?.toISOString() ?? null,
+      },
+      () =>
+        options.header
+          ? Object.entries(headers)
+              .map(([header, value]) => `${header}: ${value}`)
+              .join('\n')
+          : credential.token.reveal(),
+    );
+  } finally {
+    manager.close();
+  }
+}
+
+/** `--otp` wins; on a terminal the user is asked; otherwise the credential fails with otp_required. */
+function otpSource(flag: string | undefined): OtpCallback | undefined {
+  if (flag !== undefined) return ({ attempt }) => (attempt === 1 ? flag : undefined);
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async ({ credential, attempt }) => {
+    const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    try {
+      const answer = await prompt.question(
+        `One-time password for credential "${credential}"${attempt > 1 ? ' (the last one was rejected)' : ''}: `,
+      );
+      return answer.trim() || undefined;
+    } finally {
+      prompt.close();
+    }
+  };
+}
+
+async function tokenInspect(value: string | undefined, json: boolean): Promise<void> {
+  const token = (value === undefined || value === '-' ? await readStdin() : value).trim();
+  if (token === '') throw new UsageError('invalid_request', 'no token given (pass it as an argument or on stdin)');
+  const decoded = decodeUnverifiedJwt(token);
+  // The reason never echoes the input: it may be a secret that is not a JWT at all (an API key pasted by mistake).
+  if ('error' in decoded) throw new NegativeTokenAnswer('not_decodable', decoded.error);
+  const { header, claims } = decoded;
+  const now = Date.now();
+  const expiresAt = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : null;
+  const expired = expiresAt !== null && expiresAt <= now;
+  const times: Array<[string, number | null]> = [
+    ['issued', typeof claims['iat'] === 'number' ? claims['iat'] * 1000 : null],
+    ['not before', typeof claims['nbf'] === 'number' ? claims['nbf'] * 1000 : null],
+    ['expires', expiresAt],
+  ];
+  printResult(
+    json,
+    {
+      verified: false,
+      header,
+      claims,
+      issued_at: isoOrNull(times[0]![1]),
+      expires_at: isoOrNull(expiresAt),
+      expired,
+    },
+    () => {
+      const lines = [
+        'NOT VERIFIED: decoded only; the signature, issuer and audience were not checked.',
+        `header   ${JSON.stringify(header)}`,
+        `claims   ${JSON.stringify(claims, null, 2).replace(/\n/g, '\n         ')}`,
+      ];
+      for (const [label, at] of times) {
+        if (at !== null) lines.push(`${label.padEnd(9)}${new Date(at).toISOString()} (${relativeTime(at, now)})`);
+      }
+      if (expiresAt === null) lines.push('expires  never (no exp claim)');
+      return lines.join('\n');
+    },
+  );
+  if (expired) process.exitCode = EXIT.negative;
+}
+
+/** "in 5 minutes", "3 hours ago". */
+export function relativeTime(at: number, now: number): string {
+  const seconds = Math.round((at - now) / 1000);
+  const magnitude = Math.abs(seconds);
+  const units: Array<[string, number]> = [
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+    ['second', 1],
+  ];
+  const [unit, size] = units.find(([, unitSize]) => magnitude >= unitSize) ?? ['second', 1];
+  const count = Math.floor(magnitude / size);
+  const text = `${count} ${unit}${count === 1 ? '' : 's'}`;
+  if (seconds === 0) return 'now';
+  return seconds > 0 ? `in ${text}` : `${text} ago`;
+}
+
+function isoOrNull(at: number | null): string | null {
+  return at === null ? null : new Date(at).toISOString();
+}
+
+/** `authorization` -> `Authorization`, `x-api-key` -> `X-API-Key`, `x-billing-key` -> `X-Billing-Key`. */
+function displayHeaderName(header: string): string {
+  if (header === 'x-api-key') return 'X-API-Key';
+  return header.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+class UsageError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class NegativeTokenAnswer extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Configuration and naming mistakes are usage errors (2); refusals and faults of the server are negative (1). */
+const USAGE_CODES = new Set(['config_invalid', 'unknown_credential']);
+
+async function runTokenCommand(json: boolean, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    let code = 'internal_error';
+    let message = error instanceof Error ? error.message : String(error);
+    let exitCode: number = EXIT.negative;
+    const extra: Record<string, unknown> = {};
+    if (error instanceof CredentialError) {
+      code = error.code;
+      if (USAGE_CODES.has(error.code)) exitCode = EXIT.usage;
+      if (error.credential) extra['credential'] = error.credential;
+      if ('issues' in error) extra['issues'] = (error as { issues: unknown }).issues;
+    } else if (error instanceof UsageError) {
+      code = error.code;
+      exitCode = EXIT.usage;
+    } else if (error instanceof NegativeTokenAnswer) {
+      code = error.code;
+    } else {
+      // An unexpected fault: its message could carry anything, so print only its kind.
+      message = `unexpected failure (${error instanceof Error ? error.name : typeof error})`;
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ error: code, message, ...extra }, null, 2)}\n`);
+    else process.stderr.write(`error: ${message}\n`);
+    process.exitCode = exitCode;
+  }
+}

@@ -139,6 +139,8 @@ class PasswordGrantProvider implements CredentialProvider {
     for (let attempt = 1; attempt <= this.#otpAttempts; attempt++) {
       const code = await callback({ credential: this.name, attempt });
       if (code === undefined || code === '') {
+        // Giving up after a rejected code: the rejection is the more useful answer.
+        if (attempt > 1) throw lastError;
         throw this.#otpError('otp_required', 'the server requires a one-time password and the otp callback gave none');
       }
       try {
