@@ -1,0 +1,354 @@
+// `npm run bench`: Warden's decision endpoint against a bare node:http server, on loopback, in one run.
+// Method and how to read the numbers: bench/README.md.
+import { fork, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createWarden } from 'warden';
+import { keyedRequestSets, runLoad } from './load.mjs';
+import { createRealKeys, insertFillerKeys } from './store.mjs';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH_DIR, '..');
+const CLI = join(ROOT, 'packages/server/dist/cli/main.js');
+
+const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const SETTINGS = {
+  seconds: env('BENCH_SECONDS', 6),
+  warmupSeconds: env('BENCH_WARMUP_SECONDS', 3),
+  rounds: env('BENCH_ROUNDS', 3),
+  connections: env('BENCH_CONNECTIONS', 64),
+  realKeys: env('BENCH_REAL_KEYS', 500),
+  smallStore: 1_000,
+  largeStore: env('BENCH_LARGE_STORE', 1_000_000),
+};
+const DEADLINE_MS = 290_000;
+const DECIDE_PATH = '/v1/decide';
+
+// Fixed, public test values (43 chars, like `openssl rand -base64 32`): the harness opens the same store
+// in-process with them. Never use them anywhere else.
+const PEPPER = 'benchPepperNotASecretDoNotUse0123456789abcd';
+const MASTER_KEY = 'benchMasterKeyNotASecretDoNotUse0123456789a';
+
+const children = new Set();
+let tempDir = null;
+
+function log(message) {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+function cleanup() {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  tempDir = null;
+}
+
+function fail(message) {
+  log(`FAILED: ${message}`);
+  cleanup();
+  process.exit(1);
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment of the warden child: no WARDEN_* from the caller's shell, only ours. */
+function wardenEnv() {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WARDEN_')));
+  return { ...clean, WARDEN_LOG_LEVEL: 'warn', WARDEN_PEPPER: PEPPER, WARDEN_MASTER_KEY: MASTER_KEY };
+}
+
+/** A reference server (bare-server.mjs, fastify-server.mjs): forked, reports its port over IPC. */
+function startReference(name, file) {
+  const child = fork(join(BENCH_DIR, file), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.add(child);
+  return new Promise((resolve, reject) => {
+    child.once('message', ({ port }) => resolve({ name, child, port }));
+    child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
+  });
+}
+
+// USER_HZ: 100 on every mainstream Linux build.
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (user + system, microseconds) a child has used so far, from /proc: CPU per request is far less
+ * sensitive to a shared, noisy machine than requests per second. null where /proc is missing (not Linux).
+ */
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+async function startWarden(name, dataDir, extraArgs = []) {
+  const port = await freePort();
+  const args = [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), ...extraArgs];
+  // cwd is the temp dir, so no warden.yaml of the repository is picked up.
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args].filter(Boolean), {
+    cwd: tempDir,
+    env: wardenEnv(),
+    // stdout carries the bootstrap admin key on first start: discard it, never print it.
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.add(child);
+  const target = { name, child, port };
+  const until = Date.now() + 20_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} during start`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (response.ok) return target;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} did not answer /healthz within 20 s`);
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+/** Before measuring: bare answers 200; warden allows a real key and denies a wrong one with 401. */
+async function verify(target, keys, unknownKey) {
+  const url = `http://127.0.0.1:${target.port}${DECIDE_PATH}`;
+  if (!target.name.startsWith('warden')) {
+    const response = await fetch(url);
+    if (response.status !== 200) fail(`${target.name} answered ${response.status}`);
+    await response.arrayBuffer();
+    return;
+  }
+  for (const key of [keys[0], keys[keys.length - 1]]) {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+    const body = await response.text();
+    if (response.status !== 200 || !response.headers.get('x-auth-subject')?.startsWith('bench-svc-')) {
+      fail(`${target.name}: a valid key got ${response.status} ${body.slice(0, 200)}`);
+    }
+  }
+  for (const [what, key] of [
+    ['an unknown key', unknownKey],
+    ['a malformed key', 'wdn_not_a_key'],
+  ]) {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+    await response.arrayBuffer();
+    if (response.status !== 401) fail(`${target.name}: ${what} got ${response.status}, expected 401`);
+  }
+}
+
+/**
+ * Warm-up, then `rounds` rounds over all targets; the order rotates each round so no target always runs
+ * right after the same neighbour. Returns the per-round results for each target.
+ */
+async function measure(targets, requestSets, label) {
+  const results = Object.fromEntries(targets.map((t) => [t.name, []]));
+  const drive = async (target, seconds) => {
+    const cpuBefore = cpuMicros(target.child.pid);
+    const result = await runLoad({
+      url: `http://127.0.0.1:${target.port}${DECIDE_PATH}`,
+      seconds,
+      connections: SETTINGS.connections,
+      requestSets,
+    });
+    const cpuAfter = cpuMicros(target.child.pid);
+    result.cpuPerRequest = cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / result.ok;
+    return result;
+  };
+  for (const target of targets) {
+    log(`${label}: warm-up ${target.name}`);
+    await drive(target, SETTINGS.warmupSeconds);
+  }
+  for (let round = 0; round < SETTINGS.rounds; round++) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const target of order) {
+      const result = await drive(target, SETTINGS.seconds);
+      if (result.errors > 0 || result.non2xx > 0) {
+        fail(`${label} ${target.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+      }
+      log(
+        `${label} round ${round + 1} ${target.name}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, server CPU ${result.cpuPerRequest?.toFixed(1)} us/request`,
+      );
+      results[target.name].push(result);
+    }
+  }
+  return results;
+}
+
+function summarize(rounds) {
+  const cpu = rounds.map((r) => r.cpuPerRequest);
+  return {
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    cpuMicrosPerRequest: cpu.includes(null) ? null : median(cpu),
+    rounds: rounds.map(({ rps, p50, p99, ok, seconds, cpuPerRequest }) => ({
+      rps: Math.round(rps),
+      p50,
+      p99,
+      cpuMicrosPerRequest: cpuPerRequest === null ? null : Number(cpuPerRequest.toFixed(1)),
+      ok,
+      seconds,
+    })),
+  };
+}
+
+async function main() {
+  const deadline = setTimeout(() => fail(`did not finish within ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
+  deadline.unref();
+  const startedAt = Date.now();
+  tempDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
+  const dataDir = join(tempDir, 'data');
+  const dbPath = join(dataDir, 'warden.db');
+  // A second instance on the same store with the key cache off: every decision reads its key from SQLite,
+  // which is what shows whether the store size matters.
+  const noCacheConfig = join(tempDir, 'no-cache.yaml');
+  writeFileSync(noCacheConfig, 'api_keys:\n  cache:\n    max_entries: 0\n');
+
+  log(`settings ${JSON.stringify(SETTINGS)}; temp dir ${tempDir}`);
+  const bare = await startReference('bare', 'bare-server.mjs');
+  const fastify = await startReference('fastify', 'fastify-server.mjs');
+  // The first start migrates the store (and creates the bootstrap admin key).
+  let warden = await startWarden('warden', dataDir);
+
+  const engineConfig = {
+    data_dir: dataDir,
+    database: { url: `sqlite:${dbPath}` },
+    secrets: { pepper: PEPPER, master_key: MASTER_KEY },
+    log: { level: 'warn' },
+  };
+  let t = Date.now();
+  const keys = await createRealKeys(createWarden, engineConfig, SETTINGS.realKeys);
+  log(`created ${keys.length} real keys through the engine in ${Date.now() - t} ms`);
+  // A well-formed key (valid checksum) whose id is in no store: must be 401 invalid_credentials.
+  const { generateApiKey } = await import(
+    pathToFileURL(join(ROOT, 'packages/server/dist/issue/api-key-format.js')).href
+  );
+  const unknownKey = generateApiKey('wdn').key;
+
+  t = Date.now();
+  let total = insertFillerKeys(dbPath, SETTINGS.smallStore - keys.length - 1);
+  log(`store holds ${total} keys (filler inserted in ${Date.now() - t} ms)`);
+  let noCache = await startWarden('warden, key cache off', dataDir, ['--config', noCacheConfig]);
+
+  const requestSets = keyedRequestSets(keys, SETTINGS.connections, DECIDE_PATH);
+  const phases = [];
+  const runPhase = async (storeSize, references) => {
+    const targets = [...references, warden, noCache];
+    for (const target of targets) await verify(target, keys, unknownKey);
+    const results = await measure(targets, requestSets, `${storeSize} keys`);
+    phases.push({
+      keysInStore: storeSize,
+      targets: Object.fromEntries(Object.entries(results).map(([name, rounds]) => [name, summarize(rounds)])),
+    });
+  };
+
+  // The fastify reference runs once: it does not depend on the store.
+  await runPhase(total, [bare, fastify]);
+  await stopChild(fastify.child);
+
+  // The large store: stop the servers, fill, start them again with cold caches.
+  await stopChild(warden.child);
+  await stopChild(noCache.child);
+  t = Date.now();
+  total = insertFillerKeys(dbPath, SETTINGS.largeStore - total);
+  log(`store holds ${total} keys (filler inserted in ${Date.now() - t} ms)`);
+  warden = await startWarden('warden', dataDir);
+  noCache = await startWarden('warden, key cache off', dataDir, ['--config', noCacheConfig]);
+  await runPhase(total, [bare]);
+
+  for (const child of [...children]) await stopChild(child);
+  report(phases, Date.now() - startedAt);
+  cleanup();
+}
+
+const REFERENCE_LABELS = {
+  bare: 'bare node:http, 200',
+  fastify: 'Fastify, fixed 200 (reference)',
+};
+
+function report(phases, elapsedMs) {
+  const [small, large] = phases;
+  const ratio = small.targets.warden.rps / small.targets.bare.rps;
+  const cpuRatio =
+    small.targets.bare.cpuMicrosPerRequest && small.targets.warden.cpuMicrosPerRequest
+      ? small.targets.warden.cpuMicrosPerRequest / small.targets.bare.cpuMicrosPerRequest
+      : null;
+  const fmt = (n, digits = 2) => n.toFixed(digits);
+  const lines = [
+    '',
+    `Warden decide vs bare node:http, ${SETTINGS.connections} connections, pipelining 1, median of ${SETTINGS.rounds} rounds of ${SETTINGS.seconds} s (Node ${process.version}, ${cpus().length} CPUs)`,
+    '',
+    '| target | keys in store | requests/s | p50 ms | p99 ms | server CPU µs/request | requests/s vs bare |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const phase of phases) {
+    const bareRps = phase.targets.bare.rps;
+    for (const [name, s] of Object.entries(phase.targets)) {
+      const label = REFERENCE_LABELS[name] ?? `${name}: GET /v1/decide, valid API key`;
+      const cpu = s.cpuMicrosPerRequest === null ? 'n/a' : fmt(s.cpuMicrosPerRequest, 0);
+      lines.push(
+        `| ${label} | ${phase.keysInStore.toLocaleString('en-US')} | ${Math.round(s.rps).toLocaleString('en-US')} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${cpu} | ${fmt(s.rps / bareRps)} |`,
+      );
+    }
+  }
+  const p99Change = (name) => large.targets[name].p99 / small.targets[name].p99 - 1;
+  lines.push(
+    '',
+    `decide / bare (requests/s, ${small.keysInStore.toLocaleString('en-US')} keys): ${fmt(ratio)} (goal >= 0.90)`,
+    `server CPU per request, decide / bare: ${cpuRatio === null ? 'n/a' : fmt(cpuRatio, 1)}x`,
+    `decide p99: ${fmt(small.targets.warden.p99)} ms with ${small.keysInStore.toLocaleString('en-US')} keys, ${fmt(large.targets.warden.p99)} ms with ${large.keysInStore.toLocaleString('en-US')} keys: ${fmt(p99Change('warden') * 100, 1)}% (goal within 10%)`,
+    `decide p99, key cache off: ${fmt(small.targets['warden, key cache off'].p99)} ms vs ${fmt(large.targets['warden, key cache off'].p99)} ms: ${fmt(p99Change('warden, key cache off') * 100, 1)}%`,
+    `load: ${SETTINGS.realKeys} real keys (created through the engine), each connection cycling through all of them from its own offset; bench took ${Math.round(elapsedMs / 1000)} s`,
+    '',
+  );
+  process.stdout.write(lines.join('\n'));
+
+  const resultsDir = join(BENCH_DIR, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const latest = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    settings: SETTINGS,
+    ratio,
+    cpuRatio,
+    p99ChangeLargeVsSmall: p99Change('warden'),
+    p99ChangeLargeVsSmallCacheOff: p99Change('warden, key cache off'),
+    phases,
+    elapsedSeconds: Math.round(elapsedMs / 1000),
+  };
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
+  log(`wrote ${join(resultsDir, 'latest.json')}`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => fail(`interrupted by ${signal}`));
+main().catch((error) => fail(error?.stack ?? String(error)));
