@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
 
 /**
@@ -136,8 +137,11 @@ export async function startAuthorizationServer(
       },
     },
     ttl: {
-      AccessToken: () => accessTokenTtl,
-      ClientCredentials: () => accessTokenTtl,
+      // A resource server's own lifetime wins, as in oidc-provider's defaults.
+      AccessToken: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) =>
+        token.resourceServer?.accessTokenTTL ?? accessTokenTtl,
+      ClientCredentials: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) =>
+        token.resourceServer?.accessTokenTTL ?? accessTokenTtl,
       RefreshToken: () => 3600,
       Grant: () => 3600,
       Interaction: () => 600,
@@ -164,7 +168,7 @@ export async function startAuthorizationServer(
     return store;
   };
 
-  registerPasswordGrant(provider, users);
+  registerPasswordGrant(provider, users, signingJwk, resourceServers, () => accessTokenTtl);
 
   const callback = provider.callback();
   handler = (req, res) => {
@@ -263,7 +267,13 @@ async function finishInteraction(
  * - keycloak: a missing OTP answers 401 invalid_request "Missing parameter: totp"; a wrong one 401 invalid_grant
  *   "Invalid user credentials" (the same text as a wrong password).
  */
-function registerPasswordGrant(provider: Provider, users: Map<string, TestUser>): void {
+function registerPasswordGrant(
+  provider: Provider,
+  users: Map<string, TestUser>,
+  signingJwk: JWK,
+  resourceServers: NonNullable<AuthorizationServerOptions['resourceServers']>,
+  defaultTtl: () => number,
+): void {
   const fail = (ctx: { status: number; body: unknown }, status: number, error: string, description: string) => {
     ctx.status = status;
     ctx.body = { error, error_description: description };
@@ -299,6 +309,24 @@ function registerPasswordGrant(provider: Provider, users: Map<string, TestUser>)
         }
       }
       const accountId = params['username']!;
+      const resource = params['resource'] ? resourceServers[params['resource']] : undefined;
+      if (resource) {
+        // A JWT for a resource server (RabbitMQ), signed with the server's key like oidc-provider's own.
+        const ttl = resource.ttlSeconds?.() ?? defaultTtl();
+        const key = await importJWK(signingJwk, 'RS256');
+        const value = await new SignJWT({ scope: resource.scope, client_id: client.clientId })
+          .setProtectedHeader({ alg: 'RS256', kid: signingJwk.kid!, typ: 'at+jwt' })
+          .setIssuer(provider.issuer)
+          .setSubject(accountId)
+          .setAudience(resource.audience)
+          .setJti(randomUUID())
+          .setIssuedAt()
+          .setExpirationTime(`${ttl}s`)
+          .sign(key);
+        context.body = { access_token: value, token_type: 'Bearer', expires_in: ttl, scope: resource.scope };
+        context.status = 200;
+        return;
+      }
       const grant = new provider.Grant({ accountId, clientId: client.clientId });
       grant.addOIDCScope('openid');
       const grantId = await grant.save();
@@ -313,6 +341,6 @@ function registerPasswordGrant(provider: Provider, users: Map<string, TestUser>)
       context.body = { access_token: value, token_type: 'Bearer', expires_in: accessToken.expiration, scope: 'openid' };
       context.status = 200;
     },
-    ['username', 'password', 'otp', 'totp', 'scope'],
+    ['username', 'password', 'otp', 'totp', 'scope', 'resource'],
   );
 }

@@ -1,0 +1,2 @@
+export type { RabbitConnectOptions } from './connect.js';
+export { connect } from './connect.js';
