@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CredentialError, CredentialManager } from '@warden/sdk/credentials';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +14,7 @@ const WEB_SECRET = 'web-secret-0f9e8d7c6b5a4f3e2d1c';
 
 let as: TestAuthorizationServer;
 let jwtClientPrivatePem: string;
+let jwtClientPrivateJwk: Record<string, unknown>;
 const managers: CredentialManager[] = [];
 
 function manage(manager: CredentialManager): CredentialManager {
@@ -35,6 +39,7 @@ beforeAll(async () => {
   as = await startAuthorizationServer();
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   jwtClientPrivatePem = await exportPKCS8(privateKey);
+  jwtClientPrivateJwk = { ...(await exportJWK(privateKey)), kid: 'svc-jwt-1' };
   as.addClient({
     client_id: 'svc-secret',
     client_secret: CLIENT_SECRET,
@@ -155,6 +160,79 @@ describe('oauth2_client_credentials against oidc-provider', () => {
       }),
     );
     expect(await introspect(await manager.getToken('signer'))).toMatchObject({ active: true, client_id: 'svc-jwt' });
+  });
+
+  it('authenticates with private_key_jwt from a PEM file and from a JWK (kid taken from the JWK)', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'warden-pkjwt-'));
+    const keyFile = join(directory, 'client-key.pem');
+    await writeFile(keyFile, jwtClientPrivatePem, { mode: 0o600 });
+    const manager = manage(
+      new CredentialManager({
+        credentials: {
+          fromFile: {
+            type: 'oauth2_client_credentials',
+            token_url: as.tokenUrl,
+            client_id: 'svc-jwt',
+            client_auth: 'private_key_jwt',
+            private_key_file: keyFile,
+            key_id: 'svc-jwt-1',
+          },
+          fromJwk: {
+            type: 'oauth2_client_credentials',
+            issuer: as.issuer,
+            client_id: 'svc-jwt',
+            client_auth: 'private_key_jwt',
+            private_key: JSON.stringify(jwtClientPrivateJwk),
+          },
+        },
+      }),
+    );
+    expect(await introspect(await manager.getToken('fromFile'))).toMatchObject({ active: true, client_id: 'svc-jwt' });
+    expect(await introspect(await manager.getToken('fromJwk'))).toMatchObject({ active: true, client_id: 'svc-jwt' });
+  });
+
+  it('a key that is not a private key is a config_invalid error at first use, without key material', async () => {
+    const manager = manage(
+      new CredentialManager({
+        credentials: {
+          bad: {
+            type: 'oauth2_client_credentials',
+            token_url: as.tokenUrl,
+            client_id: 'svc-jwt',
+            client_auth: 'private_key_jwt',
+            private_key: 'certainly-not-a-pem-key',
+          },
+        },
+      }),
+    );
+    const error = (await manager.getToken('bad').catch((caught: unknown) => caught)) as CredentialError;
+    expect(error.code).toBe('config_invalid');
+    expect(error.message).toContain('PKCS#8 PEM');
+    expect(error.message).not.toContain('certainly-not-a-pem-key');
+  });
+
+  it("a grant the client may not use is refused with the server's code and reason", async () => {
+    const manager = manage(
+      new CredentialManager({
+        credentials: {
+          me: {
+            type: 'oauth2_password',
+            token_url: as.tokenUrl,
+            client_id: 'svc-secret',
+            client_secret: CLIENT_SECRET,
+            username: 'alice',
+            password: 'alice-password-1',
+          },
+        },
+      }),
+    );
+    // oidc-provider answers invalid_request here where RFC 6749 says unauthorized_client; both map to a code.
+    await expect(manager.getToken('me')).rejects.toMatchObject({
+      code: 'invalid_request',
+      oauthError: 'invalid_request',
+      message:
+        'credential "me": token endpoint refused the password grant: invalid_request (requested grant type is not allowed for this client)',
+    });
   });
 
   it('reports a wrong client secret as invalid_client without echoing the secret', async () => {
@@ -423,6 +501,46 @@ describe('oauth2_auth_code through oidc-provider endpoints (PKCE)', () => {
       ),
     );
     expect(await introspect(await manager.getToken('me'))).toMatchObject({ active: true });
+  });
+
+  it('loopback mode with interactive: false does not start a login by itself (login_required)', async () => {
+    const manager = manage(
+      new CredentialManager(
+        {
+          credentials: {
+            me: { type: 'oauth2_auth_code', issuer: as.issuer, client_id: 'cli-public', scopes: ['openid'] },
+          },
+        },
+        { interactive: false, onAuthorizationUrl: () => {} },
+      ),
+    );
+    await expect(manager.getToken('me')).rejects.toMatchObject({ code: 'login_required' });
+  });
+
+  it('loopback mode: nobody comes back from the browser -> login_timeout, and the listener is gone', async () => {
+    let redirect = '';
+    const manager = manage(
+      new CredentialManager(
+        {
+          credentials: {
+            me: {
+              type: 'oauth2_auth_code',
+              issuer: as.issuer,
+              client_id: 'cli-public',
+              scopes: ['openid'],
+              login_timeout: '300ms',
+            },
+          },
+        },
+        {
+          onAuthorizationUrl: (url) => {
+            redirect = new URL(url).searchParams.get('redirect_uri')!;
+          },
+        },
+      ),
+    );
+    await expect(manager.login('me')).rejects.toMatchObject({ code: 'login_timeout' });
+    await expect(fetch(redirect)).rejects.toThrow();
   });
 
   it('server mode: beginLogin / completeLogin with state kept per login; state is single use', async () => {

@@ -8,6 +8,7 @@ import amqplib from 'amqplib';
 import { generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthorizationServer, type TestAuthorizationServer } from './support/authorization-server.js';
+import { browse } from './support/browser.js';
 
 /**
  * End to end against the local RabbitMQ with its OAuth 2.0 plugin trusting the test signing key, as set up by
@@ -152,6 +153,13 @@ describe.skipIf(skipReason !== null)(
         response_types: [],
         redirect_uris: [],
       });
+      as.addClient({
+        client_id: 'rmq-web',
+        client_secret: 'rmq-web-secret-abcdef',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: ['https://app.example.test/cb'],
+      });
       as.users.set('erin', { password: 'erin-password-7', otp: { code: '112233', style: 'standard' } });
     });
 
@@ -251,6 +259,77 @@ describe.skipIf(skipReason !== null)(
       // Once the last token lapses, the broker refuses the old connection's work too.
       await once(manager, 'expired');
       await expect(roundTrip(connection, 'after revocation')).rejects.toThrow(/expired|ACCESS_REFUSED/i);
+      tokenTtl = 60;
+    });
+
+    it('pre-acquired tokens: the access + refresh token of a user keep a connection alive across refreshes', async () => {
+      tokenTtl = 4;
+      // The user logged in elsewhere (a web app, with a resource indicator for RabbitMQ); only the tokens travel.
+      let refreshToken = '';
+      const elsewhere = new CredentialManager(
+        {
+          credentials: {
+            web: {
+              type: 'oauth2_auth_code',
+              issuer: as.issuer,
+              client_id: 'rmq-web',
+              client_secret: 'rmq-web-secret-abcdef',
+              mode: 'server',
+              redirect_uri: 'https://app.example.test/cb',
+              scopes: ['openid', 'offline_access', ...scope.split(' ')],
+              resource: [RESOURCE],
+            },
+          },
+        },
+        {
+          fetch: async (input, init) => {
+            const response = await fetch(input, init);
+            const body = (await response
+              .clone()
+              .json()
+              .catch(() => ({}))) as { refresh_token?: string };
+            if (body.refresh_token) refreshToken = body.refresh_token;
+            return response;
+          },
+        },
+      );
+      managers.push(elsewhere);
+      const { url } = await elsewhere.beginLogin('web');
+      const login = await elsewhere.completeLogin(
+        'web',
+        await browse(url, { stopAt: (next) => next.startsWith('https://app.example.test/cb') }),
+      );
+      elsewhere.close();
+
+      const manager = new CredentialManager({
+        credentials: {
+          amqp: {
+            type: 'oauth2_tokens',
+            issuer: as.issuer,
+            client_id: 'rmq-web',
+            client_secret: 'rmq-web-secret-abcdef',
+            access_token: login.token.reveal(),
+            refresh_token: refreshToken,
+            resource: [RESOURCE],
+            refresh_fraction: 0.5,
+          },
+        },
+      });
+      managers.push(manager);
+      const connection = track(await connect({ url: AMQP_URL, credentials: 'amqp', manager }));
+      let secretUpdates = 0;
+      connection.on('update-secret-ok', () => {
+        secretUpdates += 1;
+      });
+      const firstExpiry = (await manager.getCredential('amqp')).expiresAt!.getTime();
+      let round = 0;
+      while (Date.now() < firstExpiry + 4000) {
+        round += 1;
+        expect(await roundTrip(connection, `user round ${round}`)).toBe(`user round ${round}`);
+        await once(manager, 'refreshed');
+      }
+      expect(await roundTrip(connection, 'after the first two lifetimes')).toBe('after the first two lifetimes');
+      expect(secretUpdates).toBeGreaterThanOrEqual(2);
       tokenTtl = 60;
     });
 

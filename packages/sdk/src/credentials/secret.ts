@@ -23,11 +23,6 @@ export class Secret {
     return this.#value;
   }
 
-  /** Whether two secrets hold the same value; for rotation checks, never for authentication decisions. */
-  sameAs(other: Secret | undefined | null): boolean {
-    return other instanceof Secret && other.#value === this.#value;
-  }
-
   toString(): string {
     return REDACTED;
   }
