@@ -293,3 +293,27 @@ describe('configuration validation', () => {
     });
   });
 });
+
+describe('docs/credentials.md', () => {
+  it('every YAML example with credentials is valid', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const markdown = await readFile(new URL('../../../docs/credentials.md', import.meta.url), 'utf8');
+    const blocks = [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((match) => match[1]!)
+      .filter((block) => block.startsWith('credentials:') && !block.includes('<name>'));
+    expect(blocks.length).toBeGreaterThanOrEqual(7);
+    // Any ${VAR} resolves to a plausible value; files named in examples do not exist on this machine.
+    const env = new Proxy({}, { get: () => 'example-value-0123456789' }) as Record<string, string>;
+    for (const block of blocks) {
+      try {
+        loadCredentialsYaml(block, { env });
+      } catch (error) {
+        const problems = (error as CredentialConfigError).issues.flatMap((issue) => issue.problems);
+        expect(
+          problems.every((problem) => problem.startsWith('private_key_file cannot be read')),
+          `${problems.join('; ')}\n${block}`,
+        ).toBe(true);
+      }
+    }
+  });
+});
