@@ -129,6 +129,11 @@ const INVALID_COMBINATIONS: Array<[string, Record<string, unknown>, RegExp]> = [
   ['password without username', { ...password, password: SECRET }, /missing username/],
   ['password without password', { ...password, username: 'u' }, /missing password/],
   [
+    'password bad otp_attempts',
+    { ...password, username: 'u', password: SECRET, otp_attempts: 0 },
+    /otp_attempts must be a whole number from 1 to 10/,
+  ],
+  [
     'auth code without endpoints',
     { type: 'oauth2_auth_code', client_id: 'cli' },
     /missing issuer \(or token_url \+ authorization_url\)/,

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { CredentialManager, Secret } from '@warden/sdk/credentials';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthorizationServer, type TestAuthorizationServer } from './support/authorization-server.js';
+import { browse } from './support/browser.js';
 import { captureOutput } from './support/capture.js';
 
 const CONFIGURED_SECRETS = {
@@ -10,6 +11,7 @@ const CONFIGURED_SECRETS = {
   clientSecret: 'redaction-client-secret-7x6w5v',
   userPassword: 'redaction-user-password-4u3t',
   wrongSecret: 'redaction-wrong-secret-2s1r0q',
+  webSecret: 'redaction-web-secret-6p5o4n3m',
   otp: '918273',
 };
 
@@ -30,6 +32,13 @@ beforeAll(async () => {
     grant_types: ['password'],
     response_types: [],
     redirect_uris: [],
+  });
+  as.addClient({
+    client_id: 'r-web',
+    client_secret: CONFIGURED_SECRETS.webSecret,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['https://app.example.test/cb'],
   });
   as.users.set('carol', {
     password: CONFIGURED_SECRETS.userPassword,
@@ -54,6 +63,24 @@ describe('redaction', () => {
 
   it('a full run (all types, tokens, refreshes, failures, events, logged objects) prints no secret', async () => {
     const revealed: string[] = [];
+    // Everything secret that crossed the wire (token responses, code verifiers, codes), recorded, never printed.
+    const wire: string[] = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      if (init?.body instanceof URLSearchParams) {
+        for (const field of ['code', 'code_verifier', 'refresh_token', 'client_assertion']) {
+          const value = init.body.get(field);
+          if (value) wire.push(value);
+        }
+      }
+      const response = await fetch(input, init);
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => ({}))) as Record<string, unknown>;
+      for (const field of ['access_token', 'refresh_token', 'id_token'])
+        if (typeof body[field] === 'string') wire.push(body[field] as string);
+      return response;
+    };
     const capture = captureOutput();
     let manager: CredentialManager | undefined;
     try {
@@ -89,9 +116,18 @@ describe('redaction', () => {
               client_id: 'r-svc',
               client_secret: CONFIGURED_SECRETS.wrongSecret,
             },
+            web: {
+              type: 'oauth2_auth_code',
+              issuer: as.issuer,
+              client_id: 'r-web',
+              client_secret: CONFIGURED_SECRETS.webSecret,
+              mode: 'server',
+              redirect_uri: 'https://app.example.test/cb',
+              scopes: ['openid', 'offline_access'],
+            },
           },
         },
-        { otp: () => CONFIGURED_SECRETS.otp },
+        { otp: () => CONFIGURED_SECRETS.otp, fetch: recordingFetch },
       );
       for (const event of ['refreshed', 'refresh_failed', 'expired'] as const) {
         manager.on(event, (payload: unknown) => {
@@ -107,6 +143,15 @@ describe('redaction', () => {
         console.log(JSON.stringify(snapshot));
         console.error(`${snapshot.token} ${String(snapshot.headers['authorization'])}`);
       }
+      const login = await manager.beginLogin('web');
+      console.log('login started', login);
+      const callback = await browse(login.url, { stopAt: (url) => url.startsWith('https://app.example.test/cb') });
+      console.log(await manager.completeLogin('web', callback));
+      await manager.refresh('web');
+      console.log(await manager.getCredential('web'));
+      revealed.push(await manager.getToken('web'));
+      const replay = await manager.completeLogin('web', callback).catch((error: unknown) => error);
+      console.error(replay);
       const failure = await manager.getToken('broken').catch((error: unknown) => error);
       console.error(failure);
       console.error(JSON.stringify(failure));
@@ -128,8 +173,10 @@ describe('redaction', () => {
     expect(output).toContain('event refreshed');
     expect(output).toContain('invalid_client');
     expect(output).toContain('[redacted]');
-    const secrets = [...Object.values(CONFIGURED_SECRETS), ...revealed];
+    const secrets = [...Object.values(CONFIGURED_SECRETS), ...revealed, ...wire];
     expect(revealed.length).toBeGreaterThan(8);
+    // Access and refresh tokens of several grants, the code and its PKCE verifier were all seen on the wire.
+    expect(wire.length).toBeGreaterThan(8);
     for (const secret of secrets) {
       expect(output.includes(secret), `secret of length ${secret.length} leaked`).toBe(false);
     }

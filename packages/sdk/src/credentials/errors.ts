@@ -41,6 +41,8 @@ export const CREDENTIAL_ERROR_CODES = {
   login_timeout: { retryable: false },
   /** The manager was closed. */
   closed: { retryable: false },
+  /** A fault inside this library or a callback (a bug, not an answer of a server); details are in `cause`. */
+  internal_error: { retryable: false },
   /** A required optional peer dependency (amqplib) is not installed. */
   dependency_missing: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;

@@ -6,6 +6,7 @@ export type FieldSpec =
   | { kind: 'secret' }
   | { kind: 'url' }
   | { kind: 'boolean' }
+  | { kind: 'integer'; min: number; max: number }
   | { kind: 'string_list' }
   | { kind: 'enum'; values: readonly string[] }
   /** Milliseconds; YAML gives a number of seconds or `500ms`, `30s`, `5m`, `2h`, `1d`. */
@@ -71,6 +72,13 @@ export function parseField(field: string, spec: FieldSpec, raw: unknown): { valu
       if (typeof raw === 'boolean') return { value: raw };
       if (raw === 'true' || raw === 'false') return { value: raw === 'true' };
       return { problem: `${field} must be true or false` };
+    case 'integer': {
+      const number = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+      if (typeof number === 'number' && Number.isInteger(number) && number >= spec.min && number <= spec.max) {
+        return { value: number };
+      }
+      return { problem: `${field} must be a whole number from ${spec.min} to ${spec.max}` };
+    }
     case 'string_list': {
       const items = typeof raw === 'string' ? raw.split(/[\s,]+/) : Array.isArray(raw) ? raw : null;
       if (!items?.every((item) => typeof item === 'string')) {

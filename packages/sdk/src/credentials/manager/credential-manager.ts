@@ -184,7 +184,8 @@ export class CredentialManager extends EventEmitter<CredentialManagerEvents> {
 
   /**
    * `fetch` with the credential's headers. On a 401 from a refreshable credential it forces one refresh and
-   * retries once, provided the body can be sent again (none, string, bytes, URLSearchParams, FormData, Blob).
+   * retries once, provided the body can be sent again (none, string, bytes, URLSearchParams, FormData, Blob;
+   * not a stream, and not a `Request` object, whose body is consumed by the first attempt).
    */
   async fetch(name: string, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const slot = this.#slot(name);
@@ -420,7 +421,7 @@ function snapshot(name: string, type: CredentialType, credential: IssuedCredenti
 function asCredentialError(error: unknown, credential: string): CredentialError {
   if (error instanceof CredentialError) return error;
   return new CredentialError(
-    'token_endpoint_error',
+    'internal_error',
     `credential "${credential}": unexpected failure (${error instanceof Error ? error.name : typeof error})`,
     { credential, cause: error },
   );

@@ -21,7 +21,7 @@ export const passwordSpec: ProviderSpec = {
     username: { kind: 'string' },
     password: { kind: 'secret' },
     otp_parameter: { kind: 'string' },
-    otp_attempts: { kind: 'string' },
+    otp_attempts: { kind: 'integer', min: 1, max: 10 },
   },
   validCombinations: [
     'token_url | issuer + client_id + username + password (public client)',
@@ -32,9 +32,6 @@ export const passwordSpec: ProviderSpec = {
     const problems = checkOAuthCommon(fields, { secretRequired: false });
     if (fields['username'] === undefined) problems.push('missing username');
     if (fields['password'] === undefined) problems.push('missing password');
-    const attempts = fields['otp_attempts'];
-    if (attempts !== undefined && !/^[1-9]\d?$/.test(attempts as string))
-      problems.push('otp_attempts must be a whole number from 1 to 99');
     return problems;
   },
   create(name, fields, runtime) {
@@ -63,7 +60,7 @@ class PasswordGrantProvider implements CredentialProvider {
     this.#username = fields['username'] as string;
     this.#password = fields['password'] as Secret;
     this.#otpParameter = (fields['otp_parameter'] as string | undefined) ?? 'otp';
-    this.#otpAttempts = Number((fields['otp_attempts'] as string | undefined) ?? DEFAULT_OTP_ATTEMPTS);
+    this.#otpAttempts = (fields['otp_attempts'] as number | undefined) ?? DEFAULT_OTP_ATTEMPTS;
     this.#client = new OAuthClient(readOAuthSettings(name, fields, 'client_secret_basic'), runtime, () => [
       this.#password.reveal(),
     ]);
