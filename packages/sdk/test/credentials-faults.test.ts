@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CredentialManager } from '@warden/sdk/credentials';
 import { SignJWT } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const SECRET = 'fault-client-secret-7d6c5b4a';
 
@@ -267,8 +267,8 @@ describe('faults of the token endpoint', () => {
     answers = [json(503, { error: 'temporarily_unavailable' })];
     const manager = manage({}, { retry: { attempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
     const pending = manager.getToken('svc').catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(manager.activeTimers()).toBe(1);
+    // Wait for the first attempt to fail and the backoff to start, however slow the machine is.
+    await vi.waitFor(() => expect(manager.activeTimers()).toBe(1), { timeout: 10_000, interval: 20 });
     manager.close();
     expect(await pending).toMatchObject({ code: 'closed' });
   });

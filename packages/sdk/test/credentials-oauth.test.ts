@@ -364,12 +364,14 @@ describe('oauth2_client_credentials against oidc-provider', () => {
         },
       }),
     );
+    const refreshFailed = once(manager, 'refresh_failed');
+    const expiredEvent = once(manager, 'expired');
     await manager.getToken('temp');
     as.removeClient('svc-temp');
-    const [failure] = await once(manager, 'refresh_failed');
+    const [failure] = await refreshFailed;
     expect(failure).toMatchObject({ credential: 'temp', retryInMs: null });
     expect(failure.error.code).toBe('invalid_client');
-    const [expired] = await once(manager, 'expired');
+    const [expired] = await expiredEvent;
     expect(expired.credential).toBe('temp');
     await expect(manager.getToken('temp')).rejects.toMatchObject({ code: 'invalid_client' });
   });
