@@ -167,13 +167,12 @@ function assemble(
         logger.error({ err: error }, 'decision failed closed: storage fault');
         decision = denyDecision('unavailable');
       }
-      const outcome = decision.allow ? 'allow' : 'deny';
-      metrics.decisions.inc({
-        outcome,
-        credential: decision.allow ? decision.principal.credential.kind : 'none',
-        code: decision.allow ? 'ok' : decision.code,
-      });
-      metrics.decisionSeconds.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.recordDecision(
+        decision.allow ? 'allow' : 'deny',
+        decision.allow ? decision.principal.credential.kind : 'none',
+        decision.allow ? 'ok' : decision.code,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       return decision;
     },
     async bootstrapAdminKey() {

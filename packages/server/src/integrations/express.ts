@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '@warden/sdk';
 import type { Requirements } from '../authz/requirements.js';
 import type { Warden } from '../engine.js';
-import { denyBody, wwwAuthenticate } from '../http/deny-response.js';
+import { writeDecision } from '../http/decision-answer.js';
 import { stripIdentityHeaders } from '../http/identity-headers.js';
 import { headersWithRepeatedCredentials, pathOf, peerAddress } from '../http/request-attributes.js';
 
@@ -39,14 +39,7 @@ export function wardenExpress(warden: Warden, options: WardenExpressOptions = {}
           next();
           return;
         }
-        const headers: Record<string, string> = {
-          'content-type': 'application/json; charset=utf-8',
-          'cache-control': 'no-store',
-        };
-        if (decision.status === 401 || decision.status === 403) {
-          headers['www-authenticate'] = wwwAuthenticate(decision.code, decision.message);
-        }
-        response.writeHead(decision.status, headers).end(denyBody(decision.code, decision.message));
+        writeDecision(response, decision);
       }, next);
   };
 }

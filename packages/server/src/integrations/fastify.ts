@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import type { Requirements } from '../authz/requirements.js';
 import type { Warden } from '../engine.js';
 import '../http/principal-augment.js';
+import { sendDecision } from '../http/decision-answer.js';
 import { stripIdentityHeaders } from '../http/identity-headers.js';
 import { headersWithRepeatedCredentials, pathOf, peerAddress } from '../http/request-attributes.js';
-import { sendDecision } from '../http/routes/decide.js';
 
 export interface WardenFastifyOptions {
   /** Requirements for every route this plugin protects (per route: `config: { warden: {...} | false }`). */

@@ -29,4 +29,25 @@ export class Metrics {
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });
   }
+
+  // prom-client hashes the label object on every call; decisions bind each label combination once instead.
+  private readonly decisionCounters = new Map<string, { inc(): void }>();
+  private readonly decisionTimers = new Map<string, { observe(value: number): void }>();
+
+  /** Counts one decision and its duration. Called for every decision, so it avoids per-call label hashing. */
+  recordDecision(outcome: 'allow' | 'deny', credential: string, code: string, seconds: number): void {
+    const key = `${outcome}|${credential}|${code}`;
+    let counter = this.decisionCounters.get(key);
+    if (!counter) {
+      counter = this.decisions.labels(outcome, credential, code);
+      this.decisionCounters.set(key, counter);
+    }
+    counter.inc();
+    let timer = this.decisionTimers.get(outcome);
+    if (!timer) {
+      timer = this.decisionSeconds.labels(outcome);
+      this.decisionTimers.set(outcome, timer);
+    }
+    timer.observe(seconds);
+  }
 }

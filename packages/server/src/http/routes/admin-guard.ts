@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warden } from '../../engine.js';
+import { sendDecision } from '../decision-answer.js';
 import { decisionAttributes, pathOf, TrustedProxies } from '../request-attributes.js';
-import { sendDecision } from './decide.js';
 
 /**
  * Every admin route needs an admin principal. The guard runs the same pipeline as the decision endpoint, on the

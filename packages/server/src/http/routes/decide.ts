@@ -1,42 +1,45 @@
-import type { Principal } from '@warden/sdk';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Decision } from '../../authz/decide.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { Warden } from '../../engine.js';
-import { denyBody, wwwAuthenticate } from '../deny-response.js';
-import { identityHeaders } from '../identity-headers.js';
+import { writeDecision } from '../decision-answer.js';
 import { decisionAttributes, pathOf, type TrustedProxies } from '../request-attributes.js';
 
 const DECIDE_PREFIX = '/v1/decide';
 
-/** Principals are frozen and shared by the key cache, so their rendered answer can be shared too. */
-const renderedAllows = new WeakMap<Principal, { headers: Record<string, string>; body: string }>();
-
-function renderAllow(principal: Principal) {
-  let rendered = renderedAllows.get(principal);
-  if (!rendered) {
-    rendered = { headers: identityHeaders(principal), body: JSON.stringify(principal) };
-    renderedAllows.set(principal, rendered);
-  }
-  return rendered;
-}
-
-export function sendDecision(reply: FastifyReply, decision: Decision): FastifyReply {
-  reply.header('cache-control', 'no-store').type('application/json; charset=utf-8');
-  if (decision.allow) {
-    const { headers, body } = renderAllow(decision.principal);
-    return reply.code(200).headers(headers).send(body);
-  }
-  if (decision.status === 401 || decision.status === 403) {
-    reply.header('www-authenticate', wwwAuthenticate(decision.code, decision.message));
-  }
-  if (decision.status === 503) reply.header('retry-after', '1');
-  return reply.code(decision.status).send(denyBody(decision.code, decision.message));
+/** True for the request targets of the decision endpoint: `/v1/decide`, `/v1/decide/...`, `/v1/decide?...`. */
+export function isDecideTarget(url: string | undefined): boolean {
+  if (url === undefined || !url.startsWith(DECIDE_PREFIX)) return false;
+  const next = url.charCodeAt(DECIDE_PREFIX.length);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
 }
 
 /**
- * `ANY /v1/decide` and `ANY /v1/decide/*`: the decision endpoint for reverse proxies (nginx auth_request,
- * Traefik/Caddy forward auth, Envoy ext_authz). The proxy adapter only translates; the engine decides.
+ * The decision endpoint on a raw request: `ANY /v1/decide` and `ANY /v1/decide/*`, for reverse proxies (nginx
+ * auth_request, Traefik/Caddy forward auth, Envoy ext_authz). The proxy adapter only translates; the engine
+ * decides. Any request body is left unread (Node discards it).
+ *
+ * It is called straight from the HTTP server for every decide request (see app.ts: proxies call it for every
+ * request they serve, so it skips the framework's routing and reply pipeline), and through the Fastify routes
+ * below for `app.inject`: one implementation either way.
  */
+export function handleDecideRequest(
+  warden: Warden,
+  trusted: TrustedProxies,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  const ownPath = pathOf(request.url ?? '').slice(DECIDE_PREFIX.length) || '/';
+  warden.decide(decisionAttributes(request, ownPath, trusted)).then(
+    (decision) => writeDecision(response, decision),
+    (error: unknown) => {
+      // warden.decide turns faults into 503 decisions; reaching here is a bug. Fail closed, say nothing more.
+      warden.logger.error({ err: error }, 'decision endpoint failed');
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      response.end('{"error":"internal_error","message":"Internal error."}');
+    },
+  );
+}
+
 export function registerDecideRoutes(app: FastifyInstance, warden: Warden, trusted: TrustedProxies): void {
   app.register(async (scope) => {
     // Bodies sent to the decision endpoint (Envoy may forward one) are ignored, never parsed.
@@ -45,10 +48,9 @@ export function registerDecideRoutes(app: FastifyInstance, warden: Warden, trust
       payload.resume();
       done(null, undefined);
     });
-    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const ownPath = pathOf(request.url).slice(DECIDE_PREFIX.length) || '/';
-      const attributes = decisionAttributes(request.raw, ownPath, trusted);
-      return sendDecision(reply, await warden.decide(attributes));
+    const handler = async (request: { raw: IncomingMessage }, reply: { hijack(): void; raw: ServerResponse }) => {
+      reply.hijack();
+      handleDecideRequest(warden, trusted, request.raw, reply.raw);
     };
     scope.all(DECIDE_PREFIX, handler);
     scope.all(`${DECIDE_PREFIX}/*`, handler);

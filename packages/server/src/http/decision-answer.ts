@@ -1,0 +1,67 @@
+import type { ServerResponse } from 'node:http';
+import type { Principal } from '@warden/sdk';
+import type { FastifyReply } from 'fastify';
+import type { Decision } from '../authz/decide.js';
+import { denyBody, wwwAuthenticate } from './deny-response.js';
+import { identityHeaders } from './identity-headers.js';
+
+/** A decision rendered for the wire: the same bytes whichever entry point answers. */
+export interface DecisionAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Principals are frozen and shared through the key cache, so the allow answer for one (identity headers and
+ * the principal as JSON) is rendered once and reused: the hot path does no serialization.
+ */
+const allowAnswers = new WeakMap<Principal, DecisionAnswer>();
+
+function allowAnswer(principal: Principal): DecisionAnswer {
+  let answer = allowAnswers.get(principal);
+  if (!answer) {
+    const body = JSON.stringify(principal);
+    answer = {
+      status: 200,
+      headers: {
+        ...identityHeaders(principal),
+        'content-type': JSON_TYPE,
+        'cache-control': 'no-store',
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    };
+    allowAnswers.set(principal, answer);
+  }
+  return answer;
+}
+
+export function decisionAnswer(decision: Decision): DecisionAnswer {
+  if (decision.allow) return allowAnswer(decision.principal);
+  const body = denyBody(decision.code, decision.message);
+  const headers: Record<string, string> = {
+    'content-type': JSON_TYPE,
+    'cache-control': 'no-store',
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  if (decision.status === 401 || decision.status === 403) {
+    headers['www-authenticate'] = wwwAuthenticate(decision.code, decision.message);
+  }
+  if (decision.status === 503) headers['retry-after'] = '1';
+  return { status: decision.status, headers, body };
+}
+
+/** Writes a decision on a raw response in one write (status line, headers and body together). */
+export function writeDecision(response: ServerResponse, decision: Decision): void {
+  const { status, headers, body } = decisionAnswer(decision);
+  response.writeHead(status, headers).end(body);
+}
+
+/** Sends a decision through Fastify (admin guard, in-process plugin). */
+export function sendDecision(reply: FastifyReply, decision: Decision): FastifyReply {
+  const { status, headers, body } = decisionAnswer(decision);
+  return reply.code(status).headers(headers).send(body);
+}
