@@ -1,3 +1,4 @@
+export { didYouMean } from './did-you-mean.js';
 export type { DecisionErrorCode } from './errors.js';
 export { bearerErrorFor, DECISION_ERRORS, isDecisionErrorCode } from './errors.js';
 export type { CredentialInfo, CredentialKind, Principal, SubjectType } from './principal.js';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { didYouMean } from '@warden/sdk';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { didYouMean } from '../util/did-you-mean.js';
 import { ConfigError } from './errors.js';
 import { printableStaticKeys, REDACTED } from './redact.js';
 import { configSchema, type WardenConfig, type WardenConfigInput } from './schema.js';

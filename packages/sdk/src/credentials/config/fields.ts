@@ -1,3 +1,4 @@
+import { didYouMean } from '../../did-you-mean.js';
 import { Secret } from '../secret.js';
 
 /** How one configuration field is read and checked. */
@@ -103,29 +104,7 @@ export function parseField(field: string, spec: FieldSpec, raw: unknown): { valu
   }
 }
 
-/** Edit distance, for "did you mean" hints on misspelt field names. */
+/** "Did you mean" for misspelt field and type names (the same rule as the server's configuration). */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const distance = levenshtein(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(current[j - 1]! + 1, previous[j]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  return didYouMean(name, [...candidates]) ?? undefined;
 }

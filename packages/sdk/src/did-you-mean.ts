@@ -12,7 +12,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** The closest known name to an unknown one, if it is close enough to be a likely typo. */
+/** The closest known name to an unknown one, if it is close enough to be a likely typo (config "did you mean"). */
 export function didYouMean(unknown: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestDistance = Number.POSITIVE_INFINITY;
