@@ -123,6 +123,14 @@ export class OAuthClient {
    * POST a grant to the token endpoint. `grantDescription` names it in errors ("client credentials grant").
    * Scope, audience and resource are added here so every grant sends them the same way.
    */
+  /** The refresh token grant (RFC 6749 §6): a new access token, and a new refresh token where the server rotates. */
+  refresh(refreshToken: Secret): Promise<IssuedCredential> {
+    return this.requestToken(
+      { grant_type: 'refresh_token', refresh_token: refreshToken.reveal() },
+      { grantDescription: 'refresh token grant', previousRefreshToken: refreshToken, includeScope: false },
+    );
+  }
+
   async requestToken(
     grant: Record<string, string>,
     options: {

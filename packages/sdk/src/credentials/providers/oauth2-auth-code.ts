@@ -131,16 +131,7 @@ class AuthorizationCodeProvider implements InteractiveLoginProvider {
   async obtain(previous: IssuedCredential | null, reason: ObtainReason): Promise<IssuedCredential> {
     if (previous?.refreshToken) {
       try {
-        return this.#remember(
-          await this.#client.requestToken(
-            { grant_type: 'refresh_token', refresh_token: previous.refreshToken.reveal() },
-            {
-              grantDescription: 'refresh token grant',
-              previousRefreshToken: previous.refreshToken,
-              includeScope: false,
-            },
-          ),
-        );
+        return this.#remember(await this.#client.refresh(previous.refreshToken));
       } catch (error) {
         if (!(error instanceof CredentialError && error.code === 'invalid_grant')) throw error;
         if (this.mode === 'server')

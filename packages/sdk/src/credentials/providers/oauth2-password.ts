@@ -75,16 +75,7 @@ class PasswordGrantProvider implements CredentialProvider {
   async obtain(previous: IssuedCredential | null): Promise<IssuedCredential> {
     if (previous?.refreshToken) {
       try {
-        return this.#remember(
-          await this.#client.requestToken(
-            { grant_type: 'refresh_token', refresh_token: previous.refreshToken.reveal() },
-            {
-              grantDescription: 'refresh token grant',
-              previousRefreshToken: previous.refreshToken,
-              includeScope: false,
-            },
-          ),
-        );
+        return this.#remember(await this.#client.refresh(previous.refreshToken));
       } catch (error) {
         // The session ended server-side; the password is still here, so log in again instead of failing.
         if (!(error instanceof CredentialError && error.code === 'invalid_grant')) throw error;

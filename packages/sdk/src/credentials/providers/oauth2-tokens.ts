@@ -81,10 +81,7 @@ class PreAcquiredTokensProvider implements CredentialProvider {
     if (initial && !previous) return initial;
     const refreshToken = previous?.refreshToken ?? this.#refreshToken;
     try {
-      const issued = await this.#client.requestToken(
-        { grant_type: 'refresh_token', refresh_token: refreshToken.reveal() },
-        { grantDescription: 'refresh token grant', previousRefreshToken: refreshToken, includeScope: false },
-      );
+      const issued = await this.#client.refresh(refreshToken);
       if (issued.refreshToken) this.#refreshToken = issued.refreshToken;
       return issued;
     } catch (error) {
