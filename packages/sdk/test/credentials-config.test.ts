@@ -202,6 +202,18 @@ describe('configuration validation', () => {
     expect(error.message).toContain('key + scheme: custom + header (+ optional prefix) -> HEADER: [PREFIX ]KEY');
   });
 
+  it('a field with a bad value is reported once, not also as missing', () => {
+    const error = configError({
+      orders: {
+        type: 'oauth2_client_credentials',
+        token_url: 'https://as.example/token',
+        client_id: 'c',
+        client_secret: 'abc',
+      },
+    });
+    expect(error.issues[0]!.problems).toEqual(['client_secret is too short to be a real secret (under 4 characters)']);
+  });
+
   it('reports every invalid credential at once, and not the valid ones', () => {
     const error = configError({
       good: { type: 'basic', username: 'u', password: SECRET },

@@ -89,6 +89,7 @@ function validateOne(
   const type = typeName as CredentialType;
   const spec = PROVIDER_SPECS[type];
   const fields: Record<string, FieldValue> = {};
+  const invalid = new Set<string>();
   for (const [field, value] of Object.entries(entries)) {
     if (UNIVERSAL_FIELDS.has(field)) continue;
     const fieldSpec = spec.fields[field];
@@ -100,9 +101,13 @@ function validateOne(
     // null / empty values from YAML (`key:` with nothing after it) count as missing, reported by the combination check.
     if (value === null || value === undefined || value === '') continue;
     const parsed = parseField(field, fieldSpec, value);
-    if ('problem' in parsed) problems.push(parsed.problem);
-    else fields[field] = parsed.value;
+    if ('problem' in parsed) {
+      problems.push(parsed.problem);
+      invalid.add(field);
+    } else fields[field] = parsed.value;
   }
-  problems.push(...spec.checkCombination(fields));
+  // A field given with a bad value was already reported; do not also call it missing.
+  const isAboutInvalidField = (problem: string) => [...invalid].some((field) => problem.startsWith(`missing ${field}`));
+  problems.push(...spec.checkCombination(fields).filter((problem) => !isAboutInvalidField(problem)));
   return { type, fields: Object.freeze(fields), problems: [...new Set(problems)] };
 }
