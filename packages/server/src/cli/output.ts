@@ -14,6 +14,17 @@ export class NegativeAnswer extends Error {
   }
 }
 
+/** A usage or configuration mistake with a stable code: printed, exit 2. */
+export class UsageError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
 export function printResult(json: boolean, data: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`);
 }
@@ -30,6 +41,9 @@ export async function runCommand(body: () => Promise<void>, json: boolean): Prom
   } catch (error) {
     if (error instanceof ConfigError) {
       printError(json, error.code, error.message, { problems: error.problems });
+      process.exitCode = EXIT.usage;
+    } else if (error instanceof UsageError) {
+      printError(json, error.code, error.message, error.extra);
       process.exitCode = EXIT.usage;
     } else if (error instanceof NegativeAnswer) {
       printError(json, String(error.data.error ?? 'negative'), error.message, error.data);

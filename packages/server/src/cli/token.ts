@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CredentialError, CredentialManager, decodeUnverifiedJwt, type OtpCallback } from '@warden/sdk/credentials';
 import { type Command, Option } from 'commander';
-import { EXIT, printResult } from './output.js';
+import { EXIT, NegativeAnswer, printResult, runCommand, UsageError } from './output.js';
 
 /** Where `warden token get` looks for credentials when --config is not given. */
 const DEFAULT_CREDENTIALS_FILE = 'credentials.yaml';
@@ -121,7 +121,7 @@ async function tokenInspect(value: string | undefined, json: boolean): Promise<v
   if (token === '') throw new UsageError('invalid_request', 'no token given (pass it as an argument or on stdin)');
   const decoded = decodeUnverifiedJwt(token);
   // The reason never echoes the input: it may be a secret that is not a JWT at all (an API key pasted by mistake).
-  if ('error' in decoded) throw new NegativeTokenAnswer('not_decodable', decoded.error);
+  if ('error' in decoded) throw new NegativeAnswer(decoded.error, { error: 'not_decodable' });
   const { header, claims } = decoded;
   const now = Date.now();
   const expiresAt = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : null;
@@ -191,51 +191,26 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-class UsageError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-class NegativeTokenAnswer extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Configuration and naming mistakes are usage errors (2); refusals and faults of the server are negative (1). */
 const USAGE_CODES = new Set(['config_invalid', 'unknown_credential']);
 
-async function runTokenCommand(json: boolean, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    let code = 'internal_error';
-    let message = error instanceof Error ? error.message : String(error);
-    let exitCode: number = EXIT.negative;
-    const extra: Record<string, unknown> = {};
-    if (error instanceof CredentialError) {
-      code = error.code;
-      if (USAGE_CODES.has(error.code)) exitCode = EXIT.usage;
-      if (error.credential) extra['credential'] = error.credential;
-      if ('issues' in error) extra['issues'] = (error as { issues: unknown }).issues;
-    } else if (error instanceof UsageError) {
-      code = error.code;
-      exitCode = EXIT.usage;
-    } else if (error instanceof NegativeTokenAnswer) {
-      code = error.code;
-    } else {
-      // An unexpected fault: its message could carry anything, so print only its kind.
-      message = `unexpected failure (${error instanceof Error ? error.name : typeof error})`;
-    }
-    if (json) process.stdout.write(`${JSON.stringify({ error: code, message, ...extra }, null, 2)}\n`);
-    else process.stderr.write(`error: ${message}\n`);
-    process.exitCode = exitCode;
-  }
+/** SDK errors become the CLI's usage errors or negative answers; everything else goes to the shared runner. */
+function asCliError(error: unknown): unknown {
+  if (!(error instanceof CredentialError)) return error;
+  const extra: Record<string, unknown> = {};
+  if (error.credential) extra['credential'] = error.credential;
+  if ('issues' in error) extra['issues'] = (error as { issues: unknown }).issues;
+  return USAGE_CODES.has(error.code)
+    ? new UsageError(error.code, error.message, extra)
+    : new NegativeAnswer(error.message, { error: error.code, ...extra });
+}
+
+function runTokenCommand(json: boolean, body: () => Promise<void>): Promise<void> {
+  return runCommand(
+    () =>
+      body().catch((error: unknown) => {
+        throw asCliError(error);
+      }),
+    json,
+  );
 }
