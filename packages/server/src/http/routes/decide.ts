@@ -29,15 +29,15 @@ export function handleDecideRequest(
   response: ServerResponse,
 ): void {
   const ownPath = pathOf(request.url ?? '').slice(DECIDE_PREFIX.length) || '/';
-  warden.decide(decisionAttributes(request, ownPath, trusted)).then(
-    (decision) => writeDecision(response, decision),
-    (error: unknown) => {
+  warden
+    .decide(decisionAttributes(request, ownPath, trusted))
+    .then((decision) => writeDecision(response, decision))
+    .catch((error: unknown) => {
       // warden.decide turns faults into 503 decisions; reaching here is a bug. Fail closed, say nothing more.
       warden.logger.error({ err: error }, 'decision endpoint failed');
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
       response.end('{"error":"internal_error","message":"Internal error."}');
-    },
-  );
+    });
 }
 
 export function registerDecideRoutes(app: FastifyInstance, warden: Warden, trusted: TrustedProxies): void {
