@@ -45,8 +45,3 @@ export function parseApiKey(presented: string): ParsedApiKey | null {
   if (checksumOf(`${prefix}_${id}_${secret}`) !== checksum) return null;
   return { prefix, id, secret };
 }
-
-/** True for strings shaped like a Warden key (checksum not checked): used to route a bearer token. */
-export function looksLikeApiKey(presented: string): boolean {
-  return KEY_PATTERN.test(presented);
-}

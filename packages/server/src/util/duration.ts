@@ -7,11 +7,3 @@ export function parseDuration(text: string): number | null {
   const value = Number(match[1]) * UNIT_MS[match[2]!]!;
   return Number.isSafeInteger(value) ? value : null;
 }
-
-export function formatDuration(ms: number): string {
-  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
-    const size = UNIT_MS[unit]!;
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
