@@ -37,17 +37,8 @@ function runCli(args: string[], options: { env?: Record<string, string>; input?:
   });
 }
 
-async function introspect(token: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${as.issuer}/token/introspection`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`cli-svc:${CLIENT_SECRET}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ token }),
-  });
-  return (await response.json()) as Record<string, unknown>;
-}
+/** Introspect a token at the authorization server, as a resource server would. */
+const introspect = (token: string) => as.introspect(token, { id: 'cli-svc', secret: CLIENT_SECRET });
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { CredentialError, CredentialManager } from '@warden/sdk/credentials';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthorizationServer, type TestAuthorizationServer } from './support/authorization-server.js';
+import {
+  captureRefreshTokens,
+  startAuthorizationServer,
+  type TestAuthorizationServer,
+} from './support/authorization-server.js';
 import { browse } from './support/browser.js';
 
 const CLIENT_SECRET = 'cc-secret-5f1e0a9b7c3d2e8f4a6b';
@@ -23,17 +27,7 @@ function manage(manager: CredentialManager): CredentialManager {
 }
 
 /** Introspect a token at the authorization server, as a resource server would. */
-async function introspect(token: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${as.issuer}/token/introspection`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`svc-secret:${CLIENT_SECRET}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ token }),
-  });
-  return (await response.json()) as Record<string, unknown>;
-}
+const introspect = (token: string) => as.introspect(token, { id: 'svc-secret', secret: CLIENT_SECRET });
 
 beforeAll(async () => {
   as = await startAuthorizationServer();
@@ -645,16 +639,7 @@ describe('oauth2_tokens (pre-acquired) against oidc-provider', () => {
   /** Obtain a real access + refresh token pair through the auth-code flow, as a user would elsewhere. */
   async function tokensFromElsewhere(): Promise<{ accessToken: string; refreshToken: string }> {
     const redirectUri = 'https://app.example.test/oauth/callback';
-    let refreshToken = '';
-    const tokenFetch: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
-      const body = (await response
-        .clone()
-        .json()
-        .catch(() => ({}))) as { refresh_token?: string };
-      if (body.refresh_token) refreshToken = body.refresh_token;
-      return response;
-    };
+    const captured = captureRefreshTokens();
     const elsewhere = manage(
       new CredentialManager(
         {
@@ -670,7 +655,7 @@ describe('oauth2_tokens (pre-acquired) against oidc-provider', () => {
             },
           },
         },
-        { fetch: tokenFetch },
+        { fetch: captured.fetch },
       ),
     );
     const { url } = await elsewhere.beginLogin('web');
@@ -679,7 +664,7 @@ describe('oauth2_tokens (pre-acquired) against oidc-provider', () => {
       await browse(url, { stopAt: (next) => next.startsWith(redirectUri) }),
     );
     elsewhere.close();
-    return { accessToken: snapshot.token.reveal(), refreshToken };
+    return { accessToken: snapshot.token.reveal(), refreshToken: captured.latest() };
   }
 
   it('uses the given access token first, then refreshes with the (rotating) refresh token', async () => {

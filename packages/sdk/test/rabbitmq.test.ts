@@ -7,7 +7,11 @@ import { connect } from '@warden/sdk/rabbitmq';
 import amqplib from 'amqplib';
 import { generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthorizationServer, type TestAuthorizationServer } from './support/authorization-server.js';
+import {
+  captureRefreshTokens,
+  startAuthorizationServer,
+  type TestAuthorizationServer,
+} from './support/authorization-server.js';
 import { browse } from './support/browser.js';
 
 /**
@@ -267,7 +271,7 @@ describe.skipIf(skipReason !== null)(
     it('pre-acquired tokens: the access + refresh token of a user keep a connection alive across refreshes', async () => {
       tokenTtl = 4;
       // The user logged in elsewhere (a web app, with a resource indicator for RabbitMQ); only the tokens travel.
-      let refreshToken = '';
+      const captured = captureRefreshTokens();
       const elsewhere = new CredentialManager(
         {
           credentials: {
@@ -283,17 +287,7 @@ describe.skipIf(skipReason !== null)(
             },
           },
         },
-        {
-          fetch: async (input, init) => {
-            const response = await fetch(input, init);
-            const body = (await response
-              .clone()
-              .json()
-              .catch(() => ({}))) as { refresh_token?: string };
-            if (body.refresh_token) refreshToken = body.refresh_token;
-            return response;
-          },
-        },
+        { fetch: captured.fetch },
       );
       managers.push(elsewhere);
       const { url } = await elsewhere.beginLogin('web');
@@ -311,7 +305,7 @@ describe.skipIf(skipReason !== null)(
             client_id: 'rmq-web',
             client_secret: 'rmq-web-secret-abcdef',
             access_token: login.token.reveal(),
-            refresh_token: refreshToken,
+            refresh_token: captured.latest(),
             resource: [RESOURCE],
             refresh_fraction: 0.5,
           },

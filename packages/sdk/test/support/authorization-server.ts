@@ -33,7 +33,29 @@ export interface TestAuthorizationServer {
   setLoginAccount(accountId: string): void;
   /** Make the next authorization requests end with ?error=access_denied. */
   setDenyLogins(deny: boolean): void;
+  /** RFC 7662 introspection of a token, as a resource server authenticated as `client` would ask. */
+  introspect(token: string, client: { id: string; secret: string }): Promise<Record<string, unknown>>;
   close(): Promise<void>;
+}
+
+/**
+ * A `fetch` for the credential manager that remembers the last refresh token the server issued, so a test can
+ * play "a user who logged in elsewhere" and hand that token to an `oauth2_tokens` credential.
+ */
+export function captureRefreshTokens(): { fetch: typeof fetch; latest(): string } {
+  let refreshToken = '';
+  return {
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => ({}))) as { refresh_token?: string };
+      if (body.refresh_token) refreshToken = body.refresh_token;
+      return response;
+    },
+    latest: () => refreshToken,
+  };
 }
 
 export interface AuthorizationServerOptions {
@@ -186,6 +208,17 @@ export async function startAuthorizationServer(
   return {
     issuer,
     tokenUrl: `${issuer}/token`,
+    introspect: async (token, client) => {
+      const response = await fetch(`${issuer}/token/introspection`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token }),
+      });
+      return (await response.json()) as Record<string, unknown>;
+    },
     provider,
     users,
     tokenRequests,
