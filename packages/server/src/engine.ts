@@ -61,13 +61,21 @@ export async function createWarden(options: CreateWardenOptions = {}): Promise<W
   const config = parseConfig(structuredClone(options.config ?? {}) as WardenConfigInput);
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger(config.log.level);
-  const database = openDatabase(config.database.url!, { poolSize: config.database.pool_size });
+  const metrics = new Metrics({ defaultMetrics: options.processMetrics ?? false });
+  const database = openDatabase(config.database.url!, {
+    poolSize: config.database.pool_size,
+    queryTimeoutMs: config.database.query_timeout,
+    onConnectionError: (error) => {
+      metrics.storageFaults.inc({ operation: 'connection' });
+      logger.warn({ err: error }, 'a database connection broke; it is replaced on the next query');
+    },
+  });
   try {
     if (options.migrate !== false) await migrateToLatest(database.db as never, database.dialect);
     const secrets: ServerSecrets = loadServerSecrets(config.secrets, config.data_dir);
     const settings = new SettingsRepository(database.db);
     await checkPepperFingerprint(settings, secrets.pepper);
-    return assemble(config, options, database, secrets, settings, logger, now);
+    return assemble(config, database, secrets, settings, logger, metrics, now, options);
   } catch (error) {
     await database.close();
     throw error;
@@ -76,14 +84,14 @@ export async function createWarden(options: CreateWardenOptions = {}): Promise<W
 
 function assemble(
   config: WardenConfig,
-  options: CreateWardenOptions,
   database: Database,
   secrets: ServerSecrets,
   settings: SettingsRepository,
   logger: Logger,
+  metrics: Metrics,
   now: () => number,
+  options: CreateWardenOptions,
 ): Warden {
-  const metrics = new Metrics({ defaultMetrics: options.processMetrics ?? false });
   const repository = new ApiKeyRepository(database.db);
   const audit = new AuditRepository(database.db);
   const cache = new ApiKeyCache(

@@ -1,22 +1,14 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KEY_CHECKSUM_LENGTH } from '../src/issue/api-key-format.js';
-import { encodeBase62Fixed } from '../src/util/base62.js';
-import { buildCli, runCleanups, serve, warden, wardenJson, workDir } from './helpers/cli.js';
+import { bootstrapKeysIn, buildCli, runCleanups, serve, warden, wardenJson, workDir } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from './helpers/databases.js';
+import { checksummedKey } from './helpers/requests.js';
 
 const KEY_PATTERN = /^wdn_[0-9A-Za-z]+_[0-9A-Za-z]+$/;
 
 beforeAll(buildCli, 180_000);
 afterEach(runCleanups);
-
-/** A key in Warden's format with a valid checksum: passes the format check, so verification reaches the store. */
-function checksummedKey(id: string, secret: string): string {
-  const body = `wdn_${id}_${secret}`;
-  return body + encodeBase62Fixed(crc32(body), KEY_CHECKSUM_LENGTH);
-}
 
 function expectNoSecretFields(text: string, ...plaintextKeys: string[]): void {
   for (const field of ['"key"', 'salt', 'secretHash', 'secret_hash', 'hash']) expect(text).not.toContain(field);
@@ -540,10 +532,6 @@ describe('keys', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-
-function bootstrapKeysIn(stdout: string): string[] {
-  return [...stdout.matchAll(/^ {2}(wdn_\S+)$/gm)].map((m) => m[1]!);
-}
 
 async function decide(baseUrl: string, key: string): Promise<Response> {
   return fetch(`${baseUrl}/v1/decide`, { headers: { authorization: `Bearer ${key}` } });

@@ -64,6 +64,8 @@ export const configSchema = z.strictObject({
       /** `sqlite:<path>` or `postgres://...`; defaults to `sqlite:<data_dir>/warden.db`. */
       url: z.string().min(1).optional(),
       pool_size: wholeNumber(z.number().int().min(1).max(200)).default(10),
+      /** PostgreSQL: a query with no answer after this long fails closed (503) instead of holding the request. */
+      query_timeout: duration('database.query_timeout').default(10_000),
     })
     .prefault({}),
   secrets: z

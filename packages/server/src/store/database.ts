@@ -19,6 +19,29 @@ export interface Database {
 
 export interface DatabaseOptions {
   poolSize?: number;
+  /**
+   * Longest wait for a PostgreSQL answer before the query fails as a storage fault (503): a network path that
+   * drops packets silently must not hold decisions forever.
+   */
+  queryTimeoutMs?: number;
+  /**
+   * Told about a PostgreSQL connection that broke (terminated by the server, reset by the network), whether it
+   * sat idle in the pool or was checked out by a query. The query, if any, fails on its own; this is for logs.
+   */
+  onConnectionError?: (error: Error) => void;
+}
+
+/**
+ * A pg client emits 'error' when its connection breaks (pg_terminate_backend, a network reset). The pool listens
+ * only while a client is idle; a client checked out by a query has no listener, and an 'error' event without one
+ * ends the process. Every client gets its own listener for its whole life: the query in flight fails with the
+ * error (a 503 where it decides something), the pool discards the broken client on release, and the next
+ * request opens a new connection.
+ */
+function handleConnectionErrors(pool: pg.Pool, report: (error: Error) => void): void {
+  pool.on('connect', (client) => client.on('error', report));
+  // The pool re-emits an idle client's error; the client's own listener above has already reported it.
+  pool.on('error', () => {});
 }
 
 /** Opens `sqlite:<path>` (WAL, synchronous=FULL) or `postgres://...` (a pg pool). */
@@ -46,10 +69,12 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
       connectionString: url,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
+      query_timeout: options.queryTimeoutMs ?? 10_000,
+      // TCP keepalive finds a peer that vanished without a reset, so its connection leaves the pool.
+      keepAlive: true,
       types: types as pg.CustomTypesConfig,
     });
-    // An idle client losing its connection must not crash the process; the next query reports the fault.
-    pool.on('error', () => {});
+    handleConnectionErrors(pool, options.onConnectionError ?? (() => {}));
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -21,7 +21,7 @@ export function isStorageFault(error: unknown): boolean {
     if (/^(08|53|57P)/.test(code)) return true; // PostgreSQL: connection exception, resources, operator intervention
     if (/^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|CORRUPT|NOTADB)/.test(code)) return true;
   }
-  return /Connection terminated|timeout exceeded when trying to connect|driver has already been destroyed|database connection is not open|Cannot use a pool after calling end/i.test(
+  return /Connection terminated|timeout exceeded when trying to connect|driver has already been destroyed|database connection is not open|Cannot use a pool after calling end|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable/i.test(
     error.message,
   );
 }

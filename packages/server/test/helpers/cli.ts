@@ -151,3 +151,8 @@ export async function serve(cwd: string, args: string[] = [], env: Env = {}): Pr
   }
   return { baseUrl, child, stdout: () => stdout, stderr: () => stderr, stop };
 }
+
+/** The bootstrap admin keys `warden serve` announced on stdout. */
+export function bootstrapKeysIn(stdout: string): string[] {
+  return [...stdout.matchAll(/^ {2}(wdn_\S+)$/gm)].map((m) => m[1]!);
+}

@@ -22,9 +22,19 @@ export function flipOneCharacter(key: string, indexFromEnd = 10): string {
   return key.slice(0, i) + replacement + key.slice(i + 1);
 }
 
+/** A key in Warden's format with a valid checksum: passes the format check, so verification reaches the store. */
+export function checksummedKey(id: string, secret: string, prefix = 'wdn'): string {
+  const body = `${prefix}_${id}_${secret}`;
+  return body + encodeBase62Fixed(crc32(body), KEY_CHECKSUM_LENGTH);
+}
+
+/** A well-formed key whose id no store holds: each one costs a storage read (a negative-cache miss). */
+export function unknownWellFormedKey(): string {
+  return checksummedKey(randomBase62(12), randomBase62(22));
+}
+
 /** A key with the same prefix and id but another secret, with a correct checksum: passes the format, fails the HMAC. */
 export function sameIdOtherSecret(key: string): string {
   const [prefix, id] = key.split('_');
-  const body = `${prefix}_${id}_${randomBase62(22)}`;
-  return body + encodeBase62Fixed(crc32(body), KEY_CHECKSUM_LENGTH);
+  return checksummedKey(id!, randomBase62(22), prefix);
 }
