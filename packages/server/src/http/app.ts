@@ -1,38 +1,51 @@
 import { createServer } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Warden } from '../engine.js';
-import { KeyOperationError } from '../keys/errors.js';
-import { isStorageFault } from '../store/faults.js';
-import { HttpError, statusFor } from './errors.js';
+import { METADATA_MAX_DEPTH } from '../keys/metadata.js';
+import { jsonTextNestsDeeperThan } from '../util/json-bounds.js';
+import { HttpError } from './errors.js';
+import { answerClientError, type RenderedError, renderError } from './framework-errors.js';
 import { OpenApiRegistry } from './openapi.js';
 import './principal-augment.js';
 import { TrustedProxies } from './request-attributes.js';
 import { registerAdminAuditRoutes } from './routes/admin-audit.js';
-import { requireAdmin } from './routes/admin-guard.js';
+import { authenticateAdmin, isAdminTarget, requireAdmin } from './routes/admin-guard.js';
 import { registerAdminKeyRoutes } from './routes/admin-keys.js';
 import { handleDecideRequest, isDecideTarget, registerDecideRoutes } from './routes/decide.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 const VERSION = '0.1.0';
 
-/** Maps any error to `{error, message}` with a stable code. Never a stack trace, never a secret. */
-function renderError(error: FastifyError | Error): { status: number; code: string; message: string } {
-  if (error instanceof HttpError) return { status: statusFor(error.code), code: error.code, message: error.message };
-  if (error instanceof KeyOperationError)
-    return { status: statusFor(error.code), code: error.code, message: error.message };
-  if (isStorageFault(error)) return { status: 503, code: 'unavailable', message: 'Storage is not reachable.' };
-  const fastifyError = error as FastifyError;
-  switch (fastifyError.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, code: 'payload_too_large', message: 'The request body is too large.' };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, code: 'unsupported_media_type', message: 'Send a JSON body (application/json).' };
-  }
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    // Fastify's own client errors (bad JSON, empty body...): their messages hold no request data worth hiding.
-    return { status: 400, code: 'invalid_request', message: fastifyError.message.slice(0, 300) };
-  }
-  return { status: 500, code: 'internal_error', message: 'Internal error.' };
+/**
+ * Admin request bodies nest at most this deep: checked on the raw text before the JSON parser or any schema
+ * runs, so a body nested thousands of levels deep is a 400 (SECURITY.md #51). Metadata, the deepest field, sits
+ * one level down and has its own, tighter bound.
+ */
+const ADMIN_BODY_MAX_DEPTH = METADATA_MAX_DEPTH + 8;
+
+/** Path segments (a key id, later a client id) up to this long reach the route; its handler judges them. */
+const MAX_PATH_SEGMENT = 1024;
+
+function sendError(reply: FastifyReply, rendered: RenderedError): FastifyReply {
+  return reply.code(rendered.status).send({ error: rendered.code, message: rendered.message });
+}
+
+/**
+ * Runs `answer` for a request that matched no admin route only after the caller proved to be an admin: an
+ * anonymous probe of /v1/admin/... gets 401 whatever the path, never a hint of which routes exist.
+ */
+function adminFirst(warden: Warden, answer: (request: FastifyRequest, reply: FastifyReply) => FastifyReply) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (isAdminTarget(request.url) && !(await authenticateAdmin(warden, request, reply))) return reply;
+    return answer(request, reply);
+  };
 }
 
 /** The HTTP service `warden serve` listens with; also usable in tests with `app.inject`. */
@@ -56,6 +69,15 @@ export function buildApp(warden: Warden): FastifyInstance {
     childLoggerFactory: (logger) => logger,
     bodyLimit: warden.config.server.body_limit,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
+    // Errors Fastify raises before routing (a malformed path, an over-long segment) and Node's HTTP parser errors
+    // answer in the registry's shape like every other error, without echoing the request (SECURITY.md #54).
+    frameworkErrors: (error, request, reply) => {
+      adminFirst(warden, (_request, answer) => sendError(answer, renderError(error)))(request, reply).catch(
+        (fault: unknown) => sendError(reply, renderError(fault as Error)),
+      );
+    },
+    clientErrorHandler: answerClientError,
   });
   const api = new OpenApiRegistry({ title: 'Warden', version: VERSION });
 
@@ -64,15 +86,29 @@ export function buildApp(warden: Warden): FastifyInstance {
     if (rendered.status >= 500) {
       request.log.error({ err: error, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     }
-    return reply.code(rendered.status).send({ error: rendered.code, message: rendered.message });
+    return sendError(reply, rendered);
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', message: 'No such route.' }));
+  app.setNotFoundHandler(
+    adminFirst(warden, (_request, reply) =>
+      sendError(reply, { status: 404, code: 'not_found', message: 'No such route.' }),
+    ),
+  );
 
   registerHealthRoutes(app, warden);
   registerDecideRoutes(app, warden, trusted);
   app.register(async (scope) => {
     // The admin API speaks JSON only; anything else is 415, not a confusing validation error.
     scope.removeContentTypeParser('text/plain');
+    const parseJson = scope.getDefaultJsonParser('error', 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = String(body);
+      if (jsonTextNestsDeeperThan(text, ADMIN_BODY_MAX_DEPTH)) {
+        done(new HttpError('invalid_request', `The JSON body nests deeper than ${ADMIN_BODY_MAX_DEPTH} levels.`));
+        return;
+      }
+      parseJson(request, text, done);
+    });
     requireAdmin(scope, warden);
     registerAdminKeyRoutes(scope, warden, api);
     registerAdminAuditRoutes(scope, warden, api);

@@ -8,9 +8,12 @@ export const API_ERRORS = {
   invalid_request: 400,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
+  request_header_too_large: 431,
   internal_error: 500,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERRORS;

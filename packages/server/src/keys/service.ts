@@ -208,7 +208,11 @@ export class ApiKeyService {
 
   private async require(id: string): Promise<ApiKeyRecord> {
     const record = await this.deps.repository.findById(id);
-    if (!record) throw new KeyOperationError('not_found', `no API key with id ${JSON.stringify(id.slice(0, 64))}`);
+    if (!record) {
+      // Only something shaped like a key id is quoted back: a mistyped argument may be a pasted secret.
+      const which = /^[0-9A-Za-z]{1,32}$/.test(id) ? `id ${JSON.stringify(id)}` : 'this id';
+      throw new KeyOperationError('not_found', `no API key with ${which}`);
+    }
     return record;
   }
 }

@@ -1,17 +1,42 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Warden } from '../../engine.js';
 import { sendDecision } from '../decision-answer.js';
 import { decisionAttributes, pathOf, TrustedProxies } from '../request-attributes.js';
 
+export const ADMIN_PREFIX = '/v1/admin/';
+
+/** True for request targets under the admin API (`/v1/admin`, `/v1/admin/...`, with or without a query). */
+export function isAdminTarget(url: string): boolean {
+  return url.startsWith(ADMIN_PREFIX) || pathOf(url) === ADMIN_PREFIX.slice(0, -1);
+}
+
 /**
- * Every admin route needs an admin principal. The guard runs the same pipeline as the decision endpoint, on the
- * admin request itself (forwarded headers never redirect it to another path).
+ * Authenticates an admin request: the same pipeline as the decision endpoint, on the admin request itself
+ * (forwarded headers never redirect it to another path). On refusal the deny answer is sent and false returned;
+ * on success the principal is set on the request.
+ */
+export async function authenticateAdmin(
+  warden: Warden,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<boolean> {
+  const attributes = decisionAttributes(request.raw, pathOf(request.url), TrustedProxies.NONE);
+  const decision = await warden.decide(attributes, { admin: true });
+  if (!decision.allow) {
+    sendDecision(reply, decision);
+    return false;
+  }
+  request.principal = decision.principal;
+  return true;
+}
+
+/**
+ * Every admin route needs an admin principal, checked before anything else about the request is looked at.
+ * Requests under /v1/admin/ that match no route (unknown paths, malformed URLs) are authenticated first too, by
+ * the app's not-found and framework-error handlers, so an anonymous caller learns nothing about the admin API.
  */
 export function requireAdmin(scope: FastifyInstance, warden: Warden): void {
   scope.addHook('onRequest', async (request, reply) => {
-    const attributes = decisionAttributes(request.raw, pathOf(request.url), TrustedProxies.NONE);
-    const decision = await warden.decide(attributes, { admin: true });
-    if (!decision.allow) return sendDecision(reply, decision);
-    request.principal = decision.principal;
+    if (!(await authenticateAdmin(warden, request, reply))) return reply;
   });
 }
