@@ -1,6 +1,8 @@
 import { SUBJECT_TYPES } from '@warden/sdk';
 import { z } from 'zod';
+import { label, roleName, scopeToken } from '../identity/names.js';
 import { KEY_PREFIX_PATTERN } from '../issue/api-key-format.js';
+import { metadataSchema } from '../keys/metadata.js';
 import { parseDuration } from '../util/duration.js';
 
 /**
@@ -35,15 +37,16 @@ const wholeNumber = (inner: z.ZodNumber) =>
     })
     .pipe(inner);
 
+/** Names are held to the same alphabets as keys created through the API (SECURITY.md #50). */
 const staticKeyIdentity = z.strictObject({
-  subject: z.string().min(1),
+  subject: label,
   subject_type: z.enum(SUBJECT_TYPES).default('service'),
-  name: z.string().optional(),
-  tenant: z.string().min(1).nullable().default(null),
+  name: label.optional(),
+  tenant: label.nullable().default(null),
   admin: z.boolean().default(false),
-  roles: z.array(z.string().min(1)).default([]),
-  scopes: z.array(z.string().min(1)).default([]),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  roles: z.array(roleName).default([]),
+  scopes: z.array(scopeToken).default([]),
+  metadata: metadataSchema.default({}),
 });
 export type StaticKeyIdentity = z.infer<typeof staticKeyIdentity>;
 
@@ -117,8 +120,12 @@ export const configSchema = z.strictObject({
     .prefault({}),
   audit: z
     .strictObject({
-      /** Failed-verification events recorded per key id or peer per minute; the rest are counted, not written. */
+      /** Failed-verification events written per credential id per minute; the rest are counted, not written. */
       failures_per_minute: wholeNumber(z.number().int().min(0)).default(10),
+      /** ... per peer address per minute, whatever credentials it sends (fresh random ids included). */
+      failures_per_peer_per_minute: wholeNumber(z.number().int().min(0)).default(30),
+      /** ... per instance per minute, over all peers: the most failure rows one instance writes. */
+      failures_per_instance_per_minute: wholeNumber(z.number().int().min(0)).default(600),
     })
     .prefault({}),
 });

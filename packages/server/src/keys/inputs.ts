@@ -1,6 +1,8 @@
 import { SUBJECT_TYPES } from '@warden/sdk';
 import { z } from 'zod';
+import { label, roleName, scopeToken } from '../identity/names.js';
 import { parseDuration } from '../util/duration.js';
+import { metadataSchema } from './metadata.js';
 
 const durationText = z
   .string()
@@ -9,25 +11,19 @@ const durationText = z
   })
   .transform((value) => parseDuration(value)!);
 
-const label = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
-
-/** One schema for creating a key, used by the admin API (JSON body) and the CLI (flags). */
+/**
+ * One schema for creating a key, used by the admin API (JSON body), the CLI (flags) and the programmatic API.
+ * Every name that reaches an identity header is held to its alphabet (SECURITY.md #50, `identity/names.ts`).
+ */
 export const createKeyInput = z.strictObject({
   subject: label,
   name: label.optional(),
   subjectType: z.enum(SUBJECT_TYPES).default('service'),
   tenant: label.nullable().optional(),
   admin: z.boolean().default(false),
-  roles: z.array(label).max(100).default([]),
-  scopes: z.array(label).max(100).default([]),
-  metadata: z
-    .record(z.string().max(100), z.unknown())
-    .refine((value) => JSON.stringify(value).length <= 8192, { message: 'must be at most 8 KiB as JSON' })
-    .default({}),
+  roles: z.array(roleName).max(100).default([]),
+  scopes: z.array(scopeToken).max(100).default([]),
+  metadata: metadataSchema.default({}),
   /** A duration (`90d`) from now; or use `expiresAt`. */
   expiresIn: durationText.optional(),
   /** An absolute ISO-8601 time in the future. */
@@ -52,3 +48,6 @@ export const listKeysInput = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type ListKeysInput = z.input<typeof listKeysInput>;
+
+/** The names a rotation copies to the new key: a record stored before names were validated is not carried on. */
+export const rotatedNames = createKeyInput.pick({ subject: true, name: true, tenant: true, roles: true, scopes: true });

@@ -14,6 +14,7 @@ import {
   type ListKeysInput,
   listKeysInput,
   revokeKeyInput,
+  rotatedNames,
   rotateKeyInput,
 } from './inputs.js';
 import { type ApiKeyView, toApiKeyView } from './view.js';
@@ -142,6 +143,15 @@ export class ApiKeyService {
       throw new KeyOperationError('conflict', `API key ${id} was already rotated to ${old.rotatedTo}`);
     if (old.expiresAt !== null && old.expiresAt <= now)
       throw new KeyOperationError('conflict', `API key ${id} has expired`);
+    const { subject, name, tenant, roles, scopes } = old;
+    const names = rotatedNames.safeParse({ subject, name: name ?? undefined, tenant, roles, scopes });
+    if (!names.success) {
+      const fields = [...new Set(names.error.issues.map((issue) => String(issue.path[0])))].join(', ');
+      throw new KeyOperationError(
+        'conflict',
+        `API key ${id} was stored with names that break today's rules (${fields}); revoke it and create a new key`,
+      );
+    }
 
     const { key, stored } = this.mintKey();
     const replacement: ApiKeyRecord = {
