@@ -137,7 +137,17 @@ function assemble(
   });
   const authenticator = new Authenticator(
     apiKeys,
-    new FailureAuditor(audit, config.audit.failures_per_minute, logger, now),
+    new FailureAuditor({
+      audit,
+      limits: {
+        perCredential: config.audit.failures_per_minute,
+        perPeer: config.audit.failures_per_peer_per_minute,
+        perInstance: config.audit.failures_per_instance_per_minute,
+      },
+      logger,
+      now,
+      onSuppressed: () => metrics.auditSuppressed.inc(),
+    }),
   );
   const keys = new ApiKeyService({
     repository,

@@ -1,29 +1,51 @@
 import type { Logger } from 'pino';
-import { AuditRateLimiter } from '../cluster/audit-rate-limiter.js';
+import { type AuditBudget, AuditRateLimiter } from '../cluster/audit-rate-limiter.js';
 import type { AuditRepository } from '../store/audit.js';
 
+/** How many failed-verification events are written per minute, per budget (`audit:` in config). */
+export interface FailureAuditLimits {
+  /** Per credential id (an API key id). */
+  perCredential: number;
+  /** Per peer address, whatever credentials it presents: one address sending fresh ids cannot flood. */
+  perPeer: number;
+  /** Per instance, over all peers: the bound on audit write volume. */
+  perInstance: number;
+}
+
+export interface FailureAuditorOptions {
+  audit: AuditRepository;
+  limits: FailureAuditLimits;
+  logger: Logger;
+  now: () => number;
+  /** Told about every failure that was counted but not written. */
+  onSuppressed?: () => void;
+}
+
 /**
- * Records failed verifications in the audit log, at most `perMinute` per key id (or per peer when the key id is
- * unknown). Writing never delays or changes the decision; a failed write is logged.
+ * Records failed verifications in the audit log within the budgets of {@link FailureAuditLimits} (SECURITY.md
+ * #52). A written event carries, under `details.suppressed`, how many events each of its budgets held back since
+ * its last written one. Writing never delays or changes the decision; a failed write is logged.
  */
 export class FailureAuditor {
-  private readonly limiter: AuditRateLimiter;
+  private readonly limiter = new AuditRateLimiter();
 
-  constructor(
-    private readonly audit: AuditRepository,
-    perMinute: number,
-    private readonly logger: Logger,
-    private readonly now: () => number,
-  ) {
-    this.limiter = new AuditRateLimiter(perMinute);
-  }
+  constructor(private readonly options: FailureAuditorOptions) {}
 
   record(failure: { code: string; keyId?: string; peer: string }): void {
-    const at = this.now();
-    const bucket = failure.keyId ? `key:${failure.keyId}` : `peer:${failure.peer}`;
-    const { write, suppressed } = this.limiter.admit(bucket, at);
-    if (!write) return;
-    this.audit
+    const { audit, limits, logger, now, onSuppressed } = this.options;
+    const at = now();
+    const budgets: AuditBudget[] = [
+      { scope: 'instance', bucket: 'instance', limit: limits.perInstance },
+      { scope: 'peer', bucket: `peer:${failure.peer}`, limit: limits.perPeer },
+    ];
+    if (failure.keyId)
+      budgets.push({ scope: 'credential', bucket: `key:${failure.keyId}`, limit: limits.perCredential });
+    const { write, suppressed } = this.limiter.admit(budgets, at);
+    if (!write) {
+      onSuppressed?.();
+      return;
+    }
+    audit
       .record({
         at,
         action: 'api_key.verify_failed',
@@ -32,8 +54,8 @@ export class FailureAuditor {
         targetId: failure.keyId ?? null,
         reason: failure.code,
         peer: failure.peer,
-        details: suppressed > 0 ? { suppressed_since_last: suppressed } : null,
+        details: Object.keys(suppressed).length > 0 ? { suppressed } : null,
       })
-      .catch((error: unknown) => this.logger.error({ err: error }, 'could not write audit event'));
+      .catch((error: unknown) => logger.error({ err: error }, 'could not write audit event'));
   }
 }

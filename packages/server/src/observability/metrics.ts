@@ -6,6 +6,7 @@ export class Metrics {
   readonly decisions: Counter<'outcome' | 'credential' | 'code'>;
   readonly decisionSeconds: Histogram<'outcome'>;
   readonly storageFaults: Counter<'operation'>;
+  readonly auditSuppressed: Counter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.decisions = new Counter({
@@ -25,6 +26,11 @@ export class Metrics {
       name: 'warden_storage_faults_total',
       help: 'Storage operations that failed (the decision failed closed with 503)',
       labelNames: ['operation'],
+      registers: [this.registry],
+    });
+    this.auditSuppressed = new Counter({
+      name: 'warden_audit_failures_suppressed_total',
+      help: 'Failed verifications counted but not written to the audit log (over a per-credential, peer or instance budget)',
       registers: [this.registry],
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });
