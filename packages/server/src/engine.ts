@@ -99,9 +99,11 @@ function assemble(
       maxEntries: config.api_keys.cache.max_entries,
       ttl: config.api_keys.cache.ttl,
       negativeTtl: config.api_keys.cache.negative_ttl,
+      negativeMaxEntries: config.api_keys.cache.negative_max_entries,
     },
     now,
   );
+  metrics.observeApiKeyCache(() => cache.sizes);
   const logFault = (what: string) => (error: unknown) => {
     metrics.storageFaults.inc({ operation: what });
     logger.error({ err: error }, `${what} failed`);

@@ -98,6 +98,8 @@ export const configSchema = z.strictObject({
           ttl: duration('api_keys.cache.ttl').default(300_000),
           /** How long an unknown key id is remembered as unknown, so garbage ids cannot load the store. */
           negative_ttl: duration('api_keys.cache.negative_ttl').default(1_000),
+          /** At most this many unknown ids are remembered, apart from known keys: a scanner cannot evict those. */
+          negative_max_entries: wholeNumber(z.number().int().min(0)).default(10_000),
         })
         .prefault({}),
       invalidation: z

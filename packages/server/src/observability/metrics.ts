@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of one engine; exposed at /metrics. */
 export class Metrics {
@@ -34,6 +34,21 @@ export class Metrics {
       registers: [this.registry],
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });
+  }
+
+  /** Exports the API key cache's sizes, read at scrape time (nothing is counted on the hot path). */
+  observeApiKeyCache(sizes: () => { known: number; unknown: number }): void {
+    new Gauge({
+      name: 'warden_api_key_cache_entries',
+      help: 'API key cache entries: known keys (records) and unknown ids (remembered for negative_ttl)',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        const { known, unknown } = sizes();
+        this.set({ kind: 'known' }, known);
+        this.set({ kind: 'unknown' }, unknown);
+      },
+    });
   }
 
   // prom-client hashes the label object on every call; decisions bind each label combination once instead.
