@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapKeysIn, buildCli, runCleanups, type Served, serve, workDir } from './helpers/cli.js';
@@ -60,7 +62,10 @@ describe.runIf(dialects.includes('postgres'))('SECURITY.md #53: storage faults o
     const relayed = new URL(database.url);
     relayed.hostname = '127.0.0.1';
     relayed.port = String(relay.port);
-    served = await serve(workDir(), ['--database', relayed.toString()]);
+    const cwd = workDir();
+    // A short query timeout, so the stalled-network case fails closed quickly.
+    writeFileSync(join(cwd, 'warden.yaml'), 'database:\n  query_timeout: 1s\n');
+    served = await serve(cwd, ['--database', relayed.toString()]);
     adminKey = bootstrapKeysIn(served.stdout())[0]!;
     // The test's own connection, around the relay: what was really committed; it terminates Warden's backends.
     observer = new pg.Client({ connectionString: database.url });
@@ -193,5 +198,24 @@ describe.runIf(dialects.includes('postgres'))('SECURITY.md #53: storage faults o
     const statuses = await load;
     expectAlive();
     expect([...statuses.keys()].filter((status) => ![200, 401, 503].includes(status))).toEqual([]);
+  });
+
+  it('a stalled network (nothing reset, nothing arrives): 503 within the query timeout, 200 once bytes flow again', async () => {
+    const valid = (await createKey()).key!;
+    expect(await decide(valid)).toBe(200);
+    relay.stall();
+    const started = Date.now();
+    // query_timeout is 1 s here; a new connection gives up after 5 s (connectionTimeoutMillis).
+    expect(await decide(unknownWellFormedKey())).toBe(503);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(await eventually(async () => (await decide(valid)) === 503, 8_000)).toBe(true);
+    expect(await readiness()).toBe(503);
+    expectAlive();
+
+    relay.restore();
+    expect(await eventually(async () => (await decide(valid)) === 200, 15_000)).toBe(true);
+    expect(await eventually(async () => (await readiness()) === 200, 10_000)).toBe(true);
+    expect((await createKey()).status).toBe(201);
+    expect(await decide(unknownWellFormedKey())).toBe(401);
   });
 });

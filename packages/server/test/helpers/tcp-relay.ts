@@ -1,13 +1,14 @@
 import { createServer, type Server, Socket } from 'node:net';
 
 /**
- * A TCP relay on 127.0.0.1 that a test owns and can cut: the network path between Warden and its database.
- * `cut()` resets every open connection and every new one until `restore()`, as a failing link or a
- * restarting load balancer does.
+ * A TCP relay on 127.0.0.1 that a test owns and can break: the network path between Warden and its database.
+ * `cut()` resets every open connection and every new one, as a failing link or a restarting load balancer does;
+ * `stall()` silently stops carrying bytes, as a link dropping packets does (nothing is reset, nothing arrives).
+ * `restore()` ends either.
  */
 export class TcpRelay {
   private readonly pairs = new Set<[Socket, Socket]>();
-  private isCut = false;
+  private state: 'open' | 'cut' | 'stalled' = 'open';
 
   private constructor(
     private readonly server: Server,
@@ -33,7 +34,7 @@ export class TcpRelay {
   }
 
   cut(): void {
-    this.isCut = true;
+    this.state = 'cut';
     for (const [client, upstream] of this.pairs) {
       client.resetAndDestroy();
       upstream.resetAndDestroy();
@@ -41,8 +42,25 @@ export class TcpRelay {
     this.pairs.clear();
   }
 
+  stall(): void {
+    this.state = 'stalled';
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
   restore(): void {
-    this.isCut = false;
+    const wasStalled = this.state === 'stalled';
+    this.state = 'open';
+    if (!wasStalled) return;
+    // What was held back now flows, late: the bytes of a stalled link arrive once it recovers.
+    for (const [client, upstream] of this.pairs) {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
   }
 
   close(): Promise<void> {
@@ -51,7 +69,7 @@ export class TcpRelay {
   }
 
   private accept(client: Socket, target: { host: string; port: number }): void {
-    if (this.isCut) {
+    if (this.state === 'cut') {
       client.resetAndDestroy();
       return;
     }
@@ -68,6 +86,11 @@ export class TcpRelay {
       socket.on('close', end);
     }
     upstream.connect(target.port, target.host);
+    if (this.state === 'stalled') {
+      client.pause();
+      upstream.pause();
+      return;
+    }
     client.pipe(upstream);
     upstream.pipe(client);
   }
