@@ -7,6 +7,8 @@ import { connect } from '@warden/sdk/rabbitmq';
 import amqplib from 'amqplib';
 import { generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// One relay for the whole repository's fault tests: the server's tests cut database links with it.
+import { TcpRelay } from '../../server/test/helpers/tcp-relay.js';
 import {
   captureRefreshTokens,
   startAuthorizationServer,
@@ -357,6 +359,33 @@ describe.skipIf(skipReason !== null)(
       managers.push(manager);
       const connection = track(await connect({ url: AMQP_URL, credentials: 'amqp', manager }));
       expect(await roundTrip(connection, 'as guest')).toBe('as guest');
+    });
+
+    it('a connection reset by the network is reported to onError and closes; it never ends the process', async () => {
+      const relay = await TcpRelay.start({ host: '127.0.0.1', port: 5672 });
+      try {
+        const manager = new CredentialManager({
+          credentials: { amqp: { type: 'basic', username: 'guest', password: 'guest' } },
+        });
+        managers.push(manager);
+        const errors: Error[] = [];
+        // No 'error' listener of the test's own (track() would add one): the SDK's must be enough.
+        const connection = await connect({
+          url: `amqp://127.0.0.1:${relay.port}/`,
+          credentials: 'amqp',
+          manager,
+          onError: (error) => errors.push(error),
+        });
+        expect(await roundTrip(connection, 'before the cut')).toBe('before the cut');
+        // Not events.once: it would reject on 'error', which is what is being tested.
+        const closed = new Promise<void>((resolvePromise) => connection.once('close', () => resolvePromise()));
+        relay.cut();
+        await closed;
+        expect(errors).toHaveLength(1);
+        expect(errors[0]!.message).toMatch(/ECONNRESET|socket|closed/i);
+      } finally {
+        await relay.close();
+      }
     });
 
     it('refuses api_key credentials and URLs with credentials in them', async () => {

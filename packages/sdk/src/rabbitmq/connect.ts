@@ -28,6 +28,12 @@ export interface RabbitConnectOptions {
   socketOptions?: Record<string, unknown>;
   /** Called when the broker refuses a refreshed token (`update-secret`); the connection keeps its old one. */
   onUpdateSecretError?: (error: Error) => void;
+  /**
+   * Called when the connection fails (reset by the network, closed by the broker with an error). The
+   * connection emits 'close' right after; reconnecting is the caller's choice. Without this option the error
+   * is still handled: a broken connection never ends the process.
+   */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -55,10 +61,11 @@ export async function connect(options: RabbitConnectOptions): Promise<ChannelMod
       throw new CredentialError('config_invalid', `credential "${name}" has no username/password`, {
         credential: name,
       });
-    return amqp.connect(target, {
+    const connection = await amqp.connect(target, {
       ...options.socketOptions,
       credentials: plainCredentials(parts.username, () => parts.password.reveal()),
     });
+    return handleErrors(connection, options.onError);
   }
   if (!TOKEN_TYPES.has(type)) {
     throw new CredentialError(
@@ -75,6 +82,7 @@ export async function connect(options: RabbitConnectOptions): Promise<ChannelMod
     credentials: plainCredentials(options.username ?? '', () => token),
   });
 
+  handleErrors(connection, options.onError);
   let closed = false;
   const onRefreshed = (event: { credential: string }) => {
     if (event.credential !== name || closed) return;
@@ -104,6 +112,15 @@ export async function connect(options: RabbitConnectOptions): Promise<ChannelMod
     manager.off('refreshed', onRefreshed);
     manager.off('expired', onExpired);
   });
+  return connection;
+}
+
+/**
+ * amqplib emits 'error' on a connection that fails, and an 'error' event nobody listens to ends the process.
+ * The connection is handed over with a listener already in place (listeners the caller adds see it too).
+ */
+function handleErrors(connection: ChannelModel, onError: ((error: Error) => void) | undefined): ChannelModel {
+  connection.on('error', (error: Error) => onError?.(error));
   return connection;
 }
 
