@@ -19,6 +19,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { buildCli, runCleanups, warden, wardenJson, workDir } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from './helpers/databases.js';
 import { startTestWarden } from './helpers/engine.js';
+import { apiKeyRecord } from './helpers/records.js';
 import { bearer } from './helpers/requests.js';
 
 const dialects = await testDialects();
@@ -37,30 +38,18 @@ async function writeRows(url: string, write: (db: ReturnType<typeof openDatabase
   }
 }
 
+/** A record as an older release could have stored it: no name, tenant, roles or scopes unless given. */
 function legacyRecord(id: string, fields: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
-  return {
-    id,
-    prefix: 'wdn',
+  return apiKeyRecord(id, {
     name: null,
     subject: 'legacy-svc',
-    subjectType: 'service',
     tenant: null,
-    admin: false,
     roles: [],
     scopes: [],
     metadata: {},
-    salt: 'not-a-real-salt',
-    secretHash: 'not-a-real-digest',
-    createdAt: Date.parse('2025-01-01T00:00:00Z'),
     createdBy: 'an older release',
-    expiresAt: null,
-    revokedAt: null,
-    revokedReason: null,
-    lastUsedAt: null,
-    rotatedFrom: null,
-    rotatedTo: null,
     ...fields,
-  };
+  });
 }
 
 describe('SECURITY.md #50 the alphabets of names', () => {

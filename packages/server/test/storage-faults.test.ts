@@ -110,26 +110,28 @@ describe.runIf(dialects.includes('postgres'))('SECURITY.md #53: storage faults o
     );
     return result.rowCount ?? 0;
   };
-  const expectAlive = () =>
-    expect(served.child.exitCode, `warden serve exited\n${served.stdout()}\n${served.stderr()}`).toBeNull();
-
-  it('decide-heavy load: backends terminated 10 times mid-query; only 200/401/503, never a crash; 200 after', async () => {
-    const keys: string[] = [];
-    for (let i = 0; i < 4; i++) keys.push((await createKey()).key!);
+  /** Runs `request` from `concurrency` loops while every backend of Warden's database is killed 10 times. */
+  const whileTerminatingBackends = async (concurrency: number, request: () => Promise<number>) => {
     let done = false;
-    // Half the requests carry a fresh unknown id, so connections are checked out all the time.
-    const load = underLoad(
-      12,
-      () => done,
-      () => decide(Math.random() < 0.5 ? keys[Math.floor(Math.random() * keys.length)]! : unknownWellFormedKey()),
-    );
+    const load = underLoad(concurrency, () => done, request);
     let terminated = 0;
     for (let round = 0; round < 10; round++) {
       await sleep(120);
       terminated += await terminateBackends();
     }
     done = true;
-    const statuses = await load;
+    return { statuses: await load, terminated };
+  };
+  const expectAlive = () =>
+    expect(served.child.exitCode, `warden serve exited\n${served.stdout()}\n${served.stderr()}`).toBeNull();
+
+  it('decide-heavy load: backends terminated 10 times mid-query; only 200/401/503, never a crash; 200 after', async () => {
+    const keys: string[] = [];
+    for (let i = 0; i < 4; i++) keys.push((await createKey()).key!);
+    // Half the requests carry a fresh unknown id, so connections are checked out all the time.
+    const { statuses, terminated } = await whileTerminatingBackends(12, () =>
+      decide(Math.random() < 0.5 ? keys[Math.floor(Math.random() * keys.length)]! : unknownWellFormedKey()),
+    );
 
     expectAlive();
     expect(terminated).toBeGreaterThanOrEqual(10);
@@ -143,23 +145,11 @@ describe.runIf(dialects.includes('postgres'))('SECURITY.md #53: storage faults o
 
   it('write-heavy load (admin API): backends terminated 10 times; every acknowledged key is in the database', async () => {
     const acknowledged: string[] = [];
-    let done = false;
-    const load = underLoad(
-      8,
-      () => done,
-      async () => {
-        const created = await createKey();
-        if (created.id) acknowledged.push(created.id);
-        return created.status;
-      },
-    );
-    let terminated = 0;
-    for (let round = 0; round < 10; round++) {
-      await sleep(120);
-      terminated += await terminateBackends();
-    }
-    done = true;
-    const statuses = await load;
+    const { statuses, terminated } = await whileTerminatingBackends(8, async () => {
+      const created = await createKey();
+      if (created.id) acknowledged.push(created.id);
+      return created.status;
+    });
 
     expectAlive();
     expect(terminated).toBeGreaterThanOrEqual(10);

@@ -1,38 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiKeyRecord, ApiKeyRepository } from '../src/store/api-keys.js';
+import { ApiKeyRepository } from '../src/store/api-keys.js';
 import { AuditRepository } from '../src/store/audit.js';
 import { type Database, openDatabase } from '../src/store/database.js';
 import { migrateToLatest, ping } from '../src/store/migrations.js';
 import { SettingsRepository } from '../src/store/settings.js';
 import { createTestDatabase, type TestDatabase, testDialects } from './helpers/databases.js';
+import { apiKeyRecord } from './helpers/records.js';
 
 const dialects = await testDialects();
-
-function record(id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
-  return {
-    id,
-    prefix: 'wdn',
-    name: `key ${id}`,
-    subject: 'svc-a',
-    subjectType: 'service',
-    tenant: 't1',
-    admin: false,
-    roles: ['reader'],
-    scopes: ['orders.read'],
-    metadata: { team: 'payments', nested: { a: 1 } },
-    salt: 'salt',
-    secretHash: 'f'.repeat(64),
-    createdAt: 1_000,
-    createdBy: 'test',
-    expiresAt: null,
-    revokedAt: null,
-    revokedReason: null,
-    lastUsedAt: null,
-    rotatedFrom: null,
-    rotatedTo: null,
-    ...overrides,
-  };
-}
 
 describe.each(dialects)('storage on %s', (dialect) => {
   let testDb: TestDatabase;
@@ -58,7 +33,7 @@ describe.each(dialects)('storage on %s', (dialect) => {
   });
 
   it('round-trips a key record with every field', async () => {
-    const original = record('roundtrip0001', { expiresAt: 9_000_000_000_000, admin: true, tenant: null });
+    const original = apiKeyRecord('roundtrip0001', { expiresAt: 9_000_000_000_000, admin: true, tenant: null });
     await keys.insert(original, 5_000);
     expect(await keys.findById('roundtrip0001')).toEqual(original);
     expect(await keys.findById('doesnotexist')).toBeNull();
@@ -66,10 +41,10 @@ describe.each(dialects)('storage on %s', (dialect) => {
 
   it('lists with filters and cursor paging', async () => {
     const now = 100_000;
-    await keys.insert(record('list00000001', { subject: 'lister', tenant: 'tA' }), now);
-    await keys.insert(record('list00000002', { subject: 'lister', tenant: 'tB', revokedAt: 50 }), now);
-    await keys.insert(record('list00000003', { subject: 'lister', tenant: 'tA', expiresAt: 10 }), now);
-    await keys.insert(record('list00000004', { subject: 'lister', tenant: 'tA', expiresAt: now + 1 }), now);
+    await keys.insert(apiKeyRecord('list00000001', { subject: 'lister', tenant: 'tA' }), now);
+    await keys.insert(apiKeyRecord('list00000002', { subject: 'lister', tenant: 'tB', revokedAt: 50 }), now);
+    await keys.insert(apiKeyRecord('list00000003', { subject: 'lister', tenant: 'tA', expiresAt: 10 }), now);
+    await keys.insert(apiKeyRecord('list00000004', { subject: 'lister', tenant: 'tA', expiresAt: now + 1 }), now);
     const ids = async (filter: object) => (await keys.list({ subject: 'lister', now, ...filter })).map((k) => k.id);
     expect(await ids({})).toEqual(['list00000001', 'list00000002', 'list00000003', 'list00000004']);
     expect(await ids({ status: 'active' })).toEqual(['list00000001', 'list00000004']);
@@ -81,7 +56,7 @@ describe.each(dialects)('storage on %s', (dialect) => {
   });
 
   it('revokes once: the first revocation wins', async () => {
-    await keys.insert(record('revoke000001'), 1);
+    await keys.insert(apiKeyRecord('revoke000001'), 1);
     expect(await keys.revoke('revoke000001', 2_000, 'leaked')).toBe(true);
     expect(await keys.revoke('revoke000001', 3_000, 'again')).toBe(false);
     expect(await keys.revoke('nosuchkey000', 3_000, null)).toBe(false);
@@ -90,18 +65,18 @@ describe.each(dialects)('storage on %s', (dialect) => {
   });
 
   it('rotates in one transaction and only once', async () => {
-    await keys.insert(record('rotateold001'), 1);
-    const replacement = record('rotatenew001', { rotatedFrom: 'rotateold001' });
+    await keys.insert(apiKeyRecord('rotateold001'), 1);
+    const replacement = apiKeyRecord('rotatenew001', { rotatedFrom: 'rotateold001' });
     expect(await keys.rotate('rotateold001', replacement, 7_000, 6_000)).toBe(true);
     expect(await keys.findById('rotateold001')).toMatchObject({ rotatedTo: 'rotatenew001', expiresAt: 7_000 });
     expect(await keys.findById('rotatenew001')).toMatchObject({ rotatedFrom: 'rotateold001' });
-    expect(await keys.rotate('rotateold001', record('rotatenew002'), 7_000, 6_500)).toBe(false);
+    expect(await keys.rotate('rotateold001', apiKeyRecord('rotatenew002'), 7_000, 6_500)).toBe(false);
     expect(await keys.findById('rotatenew002')).toBeNull();
   });
 
   it('reports changes since a time, bounded by a limit (the invalidation feed)', async () => {
-    await keys.insert(record('change000001'), 50_000_000);
-    await keys.insert(record('change000002'), 50_000_100);
+    await keys.insert(apiKeyRecord('change000001'), 50_000_000);
+    await keys.insert(apiKeyRecord('change000002'), 50_000_100);
     expect(await keys.changedSince(50_000_050, 100)).toEqual(['change000002']);
     await keys.revoke('change000001', 50_000_200, null);
     expect(await keys.changedSince(50_000_150, 100)).toEqual(['change000001']);
@@ -110,8 +85,8 @@ describe.each(dialects)('storage on %s', (dialect) => {
   });
 
   it('writes last-used times in a batch and never moves them backwards', async () => {
-    await keys.insert(record('lastused0001'), 1);
-    await keys.insert(record('lastused0002'), 1);
+    await keys.insert(apiKeyRecord('lastused0001'), 1);
+    await keys.insert(apiKeyRecord('lastused0002'), 1);
     await keys.recordLastUsed(
       new Map([
         ['lastused0001', 500],
