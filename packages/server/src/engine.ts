@@ -7,7 +7,7 @@ import { FailureAuditor } from './authn/failure-auditor.js';
 import { StaticApiKeys } from './authn/static-api-key.js';
 import type { AuthResult, RequestAttributes } from './authn/types.js';
 import { allowAnyValidCredential, type Decision, decide, denyDecision, type RuleMatcher } from './authz/decide.js';
-import type { Requirements } from './authz/requirements.js';
+import type { RequirementLevels, Requirements } from './authz/requirements.js';
 import { ApiKeyChangePoller } from './cluster/api-key-change-poller.js';
 import { LastUsedWriter } from './cluster/last-used-writer.js';
 import { parseConfig } from './config/load.js';
@@ -46,8 +46,11 @@ export interface Warden {
   readonly audit: AuditRepository;
   /** Who is calling? Storage faults throw. */
   authenticate(attributes: RequestAttributes): Promise<AuthResult>;
-  /** Who is calling, and may they? Never throws: a storage fault is a 503 `unavailable` decision. */
-  decide(attributes: RequestAttributes, requirements?: Requirements): Promise<Decision>;
+  /**
+   * Who is calling, and may they? `requirements` is one level or several (a plugin's and a route's), all of
+   * which must hold. Never throws: a storage fault is a 503 `unavailable` decision.
+   */
+  decide(attributes: RequestAttributes, requirements?: Requirements | RequirementLevels): Promise<Decision>;
   /** Creates the first admin key if this deployment never had one and has no static keys; null otherwise. */
   bootstrapAdminKey(): Promise<IssuedKey | null>;
   /** Resolves when storage answers; rejects otherwise. */

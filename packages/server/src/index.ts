@@ -1,7 +1,7 @@
 export type { DecisionErrorCode, Principal } from '@warden/sdk';
 export type { AuthResult, RequestAttributes } from './authn/types.js';
 export type { Decision } from './authz/decide.js';
-export type { Requirements } from './authz/requirements.js';
+export type { RequirementLevels, Requirements } from './authz/requirements.js';
 export type { WardenConfig, WardenConfigInput } from './config/index.js';
 export { ConfigError, loadConfig, parseConfig } from './config/index.js';
 export type { CreateWardenOptions, Warden } from './engine.js';

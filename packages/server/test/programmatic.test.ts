@@ -46,6 +46,11 @@ describe('programmatic mode: the README examples, run as written', () => {
     expect(readOnly.statusCode).toBe(403);
     expect(readOnly.json().error).toBe('insufficient_scope');
     expect(readOnly.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    // The route's orders.write adds to the plugin's orders.read: holding orders.write alone is not enough.
+    const writeOnly = await warden.keys.create({ subject: 'writer', scopes: ['orders.write'] }, { actor: 'test' });
+    const withoutRead = await app.inject({ method: 'POST', url: '/orders', headers: { 'x-api-key': writeOnly.key } });
+    expect(withoutRead.statusCode).toBe(403);
+    expect(withoutRead.json()).toEqual({ error: 'insufficient_scope', message: 'Missing scope: orders.read.' });
     const write = await app.inject({
       method: 'POST',
       url: '/orders',

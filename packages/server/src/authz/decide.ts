@@ -2,7 +2,7 @@ import type { DecisionErrorCode, Principal } from '@warden/sdk';
 import { DECISION_ERRORS } from '@warden/sdk';
 import type { Authenticator } from '../authn/authenticate.js';
 import type { RequestAttributes } from '../authn/types.js';
-import { checkRequirements, type Requirements } from './requirements.js';
+import { checkRequirements, type RequirementLevels, type Requirements, requirementLevels } from './requirements.js';
 
 export type Decision =
   | { allow: true; status: 200; principal: Principal }
@@ -20,17 +20,20 @@ export function denyDecision(code: DecisionErrorCode, message?: string): Decisio
   return { allow: false, status: entry.status, code, message: message ?? entry.message };
 }
 
-/** The one pipeline: match rule -> authenticate -> requirements -> decision. Storage faults throw. */
+/**
+ * The one pipeline: match rule -> authenticate -> requirements -> decision. The rule's requirements and the
+ * caller's (plugin, route) must all hold. Storage faults throw.
+ */
 export async function decide(
   authenticator: Authenticator,
   attributes: RequestAttributes,
   matchRule: RuleMatcher = allowAnyValidCredential,
-  extra: Requirements = {},
+  extra: Requirements | RequirementLevels = [],
 ): Promise<Decision> {
-  const requirements = { ...matchRule(attributes), ...extra };
+  const levels = [matchRule(attributes), ...requirementLevels(extra)];
   const authenticated = await authenticator.authenticate(attributes);
   if (!authenticated.ok) return denyDecision(authenticated.code, authenticated.message);
-  const authorized = checkRequirements(authenticated.principal, requirements);
+  const authorized = checkRequirements(authenticated.principal, levels);
   if (!authorized.ok) return denyDecision(authorized.code, authorized.message);
   return { allow: true, status: 200, principal: authenticated.principal };
 }

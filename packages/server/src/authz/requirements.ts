@@ -2,7 +2,10 @@ import type { Principal } from '@warden/sdk';
 import type { AuthResult } from '../authn/types.js';
 import { denied } from '../authn/types.js';
 
-/** What a route or rule asks of an authenticated principal. Empty means "any valid credential". */
+/**
+ * What one level (an access rule, a plugin, a route) asks of an authenticated principal. Empty means "any
+ * valid credential".
+ */
 export interface Requirements {
   /** Every one of these scopes must be granted. */
   scopes?: readonly string[];
@@ -13,19 +16,38 @@ export interface Requirements {
   tenant?: string;
 }
 
-export function checkRequirements(principal: Principal, requirements: Requirements): AuthResult {
-  if (requirements.admin && !principal.admin) return denied('forbidden', 'An administrator credential is required.');
-  if (requirements.tenant !== undefined && principal.tenant !== requirements.tenant) {
+/**
+ * Requirements from several levels, every one of which must hold: a route's requirements add to its plugin's
+ * and to the matched rule's, never replace them. Scopes add up; each level's `anyRole` must be met on its own
+ * (a union of the lists would let a route's role satisfy the plugin's); any level asking for admin or a tenant
+ * is checked.
+ */
+export type RequirementLevels = readonly Requirements[];
+
+/** Normalizes what callers pass (nothing, one level, or several) to a list of levels. */
+export function requirementLevels(requirements: Requirements | RequirementLevels | undefined): RequirementLevels {
+  if (requirements === undefined) return [];
+  return Array.isArray(requirements) ? requirements : [requirements as Requirements];
+}
+
+export function checkRequirements(principal: Principal, levels: RequirementLevels): AuthResult {
+  if (levels.some((level) => level.admin) && !principal.admin) {
+    return denied('forbidden', 'An administrator credential is required.');
+  }
+  if (levels.some((level) => level.tenant !== undefined && level.tenant !== principal.tenant)) {
     return denied('forbidden', 'The credential belongs to another tenant.');
   }
-  if (requirements.anyRole && requirements.anyRole.length > 0) {
-    if (!requirements.anyRole.some((role) => principal.roles.includes(role))) {
-      return denied('forbidden', 'The credential lacks a required role.');
-    }
+  const unmetRoles = levels.some(
+    (level) =>
+      level.anyRole !== undefined &&
+      level.anyRole.length > 0 &&
+      !level.anyRole.some((role) => principal.roles.includes(role)),
+  );
+  if (unmetRoles) return denied('forbidden', 'The credential lacks a required role.');
+  const missing = new Set<string>();
+  for (const level of levels) {
+    for (const scope of level.scopes ?? []) if (!principal.scopes.includes(scope)) missing.add(scope);
   }
-  if (requirements.scopes) {
-    const missing = requirements.scopes.filter((scope) => !principal.scopes.includes(scope));
-    if (missing.length > 0) return denied('insufficient_scope', `Missing scope: ${missing.join(' ')}.`);
-  }
+  if (missing.size > 0) return denied('insufficient_scope', `Missing scope: ${[...missing].join(' ')}.`);
   return { ok: true, principal };
 }

@@ -41,7 +41,8 @@ export function wardenFastify(warden: Warden): FastifyPluginCallback<WardenFasti
           headers: headersWithRepeatedCredentials(request.raw),
           peer: peerAddress(request.raw),
         },
-        { ...options.requirements, ...routeRequirements },
+        // Both levels must hold: a route adds to the plugin's requirements, never replaces them.
+        [options.requirements ?? {}, routeRequirements ?? {}],
       );
       if (!decision.allow) return sendDecision(reply, decision);
       request.principal = decision.principal;
