@@ -11,7 +11,7 @@ import {
   SCOPE_TOKEN_RULE,
   WELL_FORMED_RULE,
 } from '../src/identity/names.js';
-import { KeyOperationError } from '../src/keys/errors.js';
+import { WardenError } from '../src/errors/warden-error.js';
 import { findNonconformingKeys } from '../src/keys/nonconforming.js';
 import { type ApiKeyRecord, toApiKeyRow } from '../src/store/api-keys.js';
 import { openDatabase } from '../src/store/database.js';
@@ -207,9 +207,9 @@ describe.each(dialects)('SECURITY.md #50 admin API and programmatic API on %s', 
     expect(new RegExp(schema.properties.roles.items.pattern).test('billing:admin')).toBe(true);
   });
 
-  it('warden.keys.create({roles: ["x,admin"]}) rejects with KeyOperationError invalid_request', async () => {
+  it('warden.keys.create({roles: ["x,admin"]}) rejects with WardenError invalid_request', async () => {
     const attempt = t.warden.keys.create({ subject: 'svc', roles: ['x,admin'] }, { actor: 't' });
-    await expect(attempt).rejects.toBeInstanceOf(KeyOperationError);
+    await expect(attempt).rejects.toBeInstanceOf(WardenError);
     await expect(attempt).rejects.toMatchObject({
       code: 'invalid_request',
       message: `roles.0: ${ROLE_NAME_RULE}`,

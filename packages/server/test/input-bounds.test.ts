@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
-import { KeyOperationError } from '../src/keys/errors.js';
+import { WardenError } from '../src/errors/warden-error.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { tempDir, testDialects } from './helpers/databases.js';
 
@@ -74,7 +74,7 @@ describe.each(dialects)('SECURITY.md #51: nested input on %s', (dialect) => {
     cyclic.self = cyclic;
     for (const metadata of [nestedObject(5000), cyclic, { n: 10n }, { when: new Date(0) }, { n: Number.NaN }]) {
       const attempt = t.warden.keys.create({ subject: 'programmatic', metadata }, { actor: 'test' });
-      await expect(attempt).rejects.toBeInstanceOf(KeyOperationError);
+      await expect(attempt).rejects.toBeInstanceOf(WardenError);
       await expect(attempt).rejects.toMatchObject({ code: 'invalid_request', message: /^metadata: / });
     }
   });

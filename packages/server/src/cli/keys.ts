@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
-import { KeyOperationError } from '../keys/errors.js';
+import { WardenError } from '../errors/warden-error.js';
 import type { ApiKeyView } from '../keys/view.js';
 import { collect, type StoreOptions, withEngine, withStoreOptions } from './common.js';
-import { NegativeAnswer, printResult, runCommand } from './output.js';
+import { printResult, runCommand } from './output.js';
 
 const CLI_ACTOR = { actor: 'cli' };
 
@@ -35,7 +35,7 @@ function parseMetadata(pairs: string[]): Record<string, string> {
   for (const pair of pairs) {
     const equals = pair.indexOf('=');
     if (equals <= 0)
-      throw new KeyOperationError('invalid_request', `--metadata expects key=value, got ${JSON.stringify(pair)}`);
+      throw new WardenError('invalid_request', `--metadata expects key=value, got ${JSON.stringify(pair)}`);
     metadata[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return metadata;
@@ -175,7 +175,7 @@ export function registerKeysCommands(program: Command): void {
     runCommand(async () => {
       const result = await withEngine(options, (warden) => warden.keys.verify(key));
       if (!result.ok)
-        throw new NegativeAnswer(`key is not valid: ${result.code}`, { valid: false, error: result.code });
+        throw new WardenError(result.code, `key is not valid: ${result.code}`, { details: { valid: false } });
       printResult(
         Boolean(options.json),
         { valid: true, principal: result.principal },

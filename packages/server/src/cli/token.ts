@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CredentialError, CredentialManager, decodeUnverifiedJwt, type OtpCallback } from '@warden/sdk/credentials';
 import { type Command, Option } from 'commander';
-import { EXIT, NegativeAnswer, printResult, runCommand, UsageError } from './output.js';
+import { WardenError } from '../errors/warden-error.js';
+import { EXIT, printResult, runCommand } from './output.js';
 
 /** Where `warden token get` looks for credentials when --config is not given. */
 const DEFAULT_CREDENTIALS_FILE = 'credentials.yaml';
@@ -57,7 +58,7 @@ export function registerTokenCommands(program: Command): void {
 async function tokenGet(name: string, options: TokenGetOptions): Promise<void> {
   const file = options.config ?? DEFAULT_CREDENTIALS_FILE;
   if (!options.config && !existsSync(file)) {
-    throw new UsageError(
+    throw new WardenError(
       'config_invalid',
       `no credentials file: pass --config FILE, set WARDEN_CREDENTIALS, or create ./${DEFAULT_CREDENTIALS_FILE}`,
     );
@@ -118,10 +119,10 @@ function otpSource(flag: string | undefined): OtpCallback | undefined {
 
 async function tokenInspect(value: string | undefined, json: boolean): Promise<void> {
   const token = (value === undefined || value === '-' ? await readStdin() : value).trim();
-  if (token === '') throw new UsageError('invalid_request', 'no token given (pass it as an argument or on stdin)');
+  if (token === '') throw new WardenError('invalid_request', 'no token given (pass it as an argument or on stdin)');
   const decoded = decodeUnverifiedJwt(token);
   // The reason never echoes the input: it may be a secret that is not a JWT at all (an API key pasted by mistake).
-  if ('error' in decoded) throw new NegativeAnswer(decoded.error, { error: 'not_decodable' });
+  if ('error' in decoded) throw new WardenError('not_decodable', decoded.error);
   const { header, claims } = decoded;
   const now = Date.now();
   const expiresAt = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : null;
@@ -191,18 +192,18 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Configuration and naming mistakes are usage errors (2); refusals and faults of the server are negative (1). */
-const USAGE_CODES = new Set(['config_invalid', 'unknown_credential']);
-
-/** SDK errors become the CLI's usage errors or negative answers; everything else goes to the shared runner. */
+/**
+ * SDK errors keep their code. Configuration and naming mistakes are usage errors (2); anything the
+ * authorization server said or failed to say is a negative answer (1), even where the code is one the
+ * registry gives exit 2 to (the server's `invalid_request` is not the user's usage mistake).
+ */
 function asCliError(error: unknown): unknown {
   if (!(error instanceof CredentialError)) return error;
-  const extra: Record<string, unknown> = {};
-  if (error.credential) extra['credential'] = error.credential;
-  if ('issues' in error) extra['issues'] = (error as { issues: unknown }).issues;
-  return USAGE_CODES.has(error.code)
-    ? new UsageError(error.code, error.message, extra)
-    : new NegativeAnswer(error.message, { error: error.code, ...extra });
+  const details: Record<string, unknown> = {};
+  if (error.credential) details['credential'] = error.credential;
+  if ('issues' in error) details['issues'] = (error as { issues: unknown }).issues;
+  const usage = error.code === 'config_invalid' || error.code === 'unknown_credential';
+  return new WardenError(error.code, error.message, { details, exit: usage ? 2 : 1 });
 }
 
 function runTokenCommand(json: boolean, body: () => Promise<void>): Promise<void> {

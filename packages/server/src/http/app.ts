@@ -8,10 +8,11 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Warden } from '../engine.js';
+import { apiErrorBody } from '../errors/bodies.js';
+import { WardenError } from '../errors/warden-error.js';
 import { METADATA_MAX_DEPTH } from '../keys/metadata.js';
 import { jsonTextNestsDeeperThan } from '../util/json-bounds.js';
-import { HttpError } from './errors.js';
-import { answerClientError, type RenderedError, renderError } from './framework-errors.js';
+import { answerClientError, toWardenError } from './framework-errors.js';
 import { OpenApiRegistry } from './openapi.js';
 import './principal-augment.js';
 import { TrustedProxies } from './request-attributes.js';
@@ -33,8 +34,10 @@ const ADMIN_BODY_MAX_DEPTH = METADATA_MAX_DEPTH + 8;
 /** Path segments (a key id, later a client id) up to this long reach the route; its handler judges them. */
 const MAX_PATH_SEGMENT = 1024;
 
-function sendError(reply: FastifyReply, rendered: RenderedError): FastifyReply {
-  return reply.code(rendered.status).send({ error: rendered.code, message: rendered.message });
+/** Answers with any error as the registry renders it: its status and `{error, message}`. */
+function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+  const rendered = toWardenError(error);
+  return reply.code(rendered.status).send(apiErrorBody(rendered));
 }
 
 /**
@@ -73,8 +76,8 @@ export function buildApp(warden: Warden): FastifyInstance {
     // Errors Fastify raises before routing (a malformed path, an over-long segment) and Node's HTTP parser errors
     // answer in the registry's shape like every other error, without echoing the request (SECURITY.md #54).
     frameworkErrors: (error, request, reply) => {
-      adminFirst(warden, (_request, answer) => sendError(answer, renderError(error)))(request, reply).catch(
-        (fault: unknown) => sendError(reply, renderError(fault as Error)),
+      adminFirst(warden, (_request, answer) => sendError(answer, error))(request, reply).catch((fault: unknown) =>
+        sendError(reply, fault),
       );
     },
     clientErrorHandler: answerClientError,
@@ -82,16 +85,13 @@ export function buildApp(warden: Warden): FastifyInstance {
   const api = new OpenApiRegistry({ title: 'Warden', version: VERSION });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const rendered = renderError(error);
-    if (rendered.status >= 500) {
+    if (toWardenError(error).status >= 500) {
       request.log.error({ err: error, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     }
-    return sendError(reply, rendered);
+    return sendError(reply, error);
   });
   app.setNotFoundHandler(
-    adminFirst(warden, (_request, reply) =>
-      sendError(reply, { status: 404, code: 'not_found', message: 'No such route.' }),
-    ),
+    adminFirst(warden, (_request, reply) => sendError(reply, new WardenError('not_found', 'No such route.'))),
   );
 
   registerHealthRoutes(app, warden);
@@ -104,7 +104,7 @@ export function buildApp(warden: Warden): FastifyInstance {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       const text = String(body);
       if (jsonTextNestsDeeperThan(text, ADMIN_BODY_MAX_DEPTH)) {
-        done(new HttpError('invalid_request', `The JSON body nests deeper than ${ADMIN_BODY_MAX_DEPTH} levels.`));
+        done(new WardenError('invalid_request', `The JSON body nests deeper than ${ADMIN_BODY_MAX_DEPTH} levels.`));
         return;
       }
       parseJson(request, text, done);

@@ -1,52 +1,46 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError } from 'fastify';
-import { KeyOperationError } from '../keys/errors.js';
+import { ERRORS, type ErrorCode } from '../errors/registry.js';
+import { WardenError } from '../errors/warden-error.js';
 import { isStorageFault } from '../store/faults.js';
-import { type ApiErrorCode, HttpError, statusFor } from './errors.js';
-
-/** An error as the wire shows it: a registry code, its status and a fixed message. */
-export interface RenderedError {
-  status: number;
-  code: string;
-  message: string;
-}
-
-const fixed = (code: ApiErrorCode, message: string): RenderedError => ({ status: statusFor(code), code, message });
 
 /**
- * Errors raised by Fastify itself, each with a fixed message. Their own messages may quote the request (a
- * path, a header, part of a body), and a request may carry a secret: none of it is echoed (SECURITY.md #54).
+ * Errors raised by Fastify itself, each turned into a registry code with a fixed message. Their own messages may
+ * quote the request (a path, a header, part of a body), and a request may carry a secret: none of it is echoed
+ * (SECURITY.md #54).
  */
-const FRAMEWORK_ERRORS: Record<string, RenderedError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: fixed('payload_too_large', 'The request body is too large.'),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: fixed('unsupported_media_type', 'Send a JSON body (application/json).'),
-  FST_ERR_CTP_EMPTY_JSON_BODY: fixed('invalid_request', 'The JSON body is empty.'),
-  FST_ERR_CTP_INVALID_JSON_BODY: fixed('invalid_request', 'The body is not valid JSON.'),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: fixed('invalid_request', 'Content-Length does not match the body.'),
-  FST_ERR_BAD_URL: fixed('invalid_request', 'The request path is not a valid URL.'),
-  FST_ERR_MAX_PARAM_LENGTH: fixed('uri_too_long', 'A segment of the request path is too long.'),
+const FRAMEWORK_ERRORS: Record<string, [ErrorCode, string?]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_request', 'The JSON body is empty.'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_request', 'The body is not valid JSON.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'Content-Length does not match the body.'],
+  FST_ERR_BAD_URL: ['invalid_request', 'The request path is not a valid URL.'],
+  FST_ERR_MAX_PARAM_LENGTH: ['uri_too_long'],
 };
 
-/** Maps any error to `{error, message}` with a stable code. Never a stack trace, never a secret. */
-export function renderError(error: FastifyError | Error): RenderedError {
-  if (error instanceof HttpError || error instanceof KeyOperationError)
-    return { status: statusFor(error.code), code: error.code, message: error.message };
-  if (isStorageFault(error)) return { status: 503, code: 'unavailable', message: 'Storage is not reachable.' };
-  const { code, statusCode } = error as FastifyError;
+/**
+ * Any error as a {@link WardenError}: ours as they are, storage faults as `unavailable`, Fastify's by the table
+ * above, anything else as `internal_error` (whose message is never shown). The HTTP error handler renders the
+ * result with `apiErrorBody`; the caller logs the original when the status is 5xx.
+ */
+export function toWardenError(error: unknown): WardenError {
+  if (error instanceof WardenError) return error;
+  if (isStorageFault(error)) return new WardenError('unavailable', 'Storage is not reachable.', { cause: error });
+  const { code, statusCode } = (error ?? {}) as Partial<FastifyError>;
   const known = code === undefined ? undefined : FRAMEWORK_ERRORS[code];
-  if (known) return known;
+  if (known) return new WardenError(known[0], known[1]);
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500)
-    return fixed('invalid_request', 'The request could not be read.');
-  return fixed('internal_error', 'Internal error.');
+    return new WardenError('invalid_request', 'The request could not be read.');
+  return new WardenError('internal_error', undefined, { cause: error });
 }
 
 /** Node's HTTP parser errors ('clientError'), by the `code` Node gives them. */
-const CLIENT_ERRORS: Record<string, RenderedError> = {
-  ERR_HTTP_REQUEST_TIMEOUT: fixed('request_timeout', 'The request did not arrive in time.'),
-  HPE_HEADER_OVERFLOW: fixed('request_header_too_large', 'The request headers are too large.'),
+const CLIENT_ERRORS: Record<string, ErrorCode> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
+  HPE_HEADER_OVERFLOW: 'request_header_too_large',
 };
-const MALFORMED_HTTP = fixed('invalid_request', 'Malformed HTTP request.');
 
 /**
  * Answers a request Node's HTTP parser refused (a NUL byte in a header value, a broken request line, headers
@@ -57,7 +51,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   // A reset connection is already gone; there is no one to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) {
-    const { status, code, message } = (error.code && CLIENT_ERRORS[error.code]) || MALFORMED_HTTP;
+    const code = (error.code && CLIENT_ERRORS[error.code]) || 'invalid_request';
+    const { status } = ERRORS[code];
+    const message = code === 'invalid_request' ? 'Malformed HTTP request.' : ERRORS[code].message;
     const body = JSON.stringify({ error: code, message });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

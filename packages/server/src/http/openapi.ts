@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HttpError } from './errors.js';
+import { WardenError } from '../errors/warden-error.js';
 
 /**
  * Admin routes are declared once: zod schemas validate the request and also produce the OpenAPI document, so
@@ -127,5 +127,5 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, where: string)
     const path = issue.path.length > 0 ? `${where}.${issue.path.join('.')}` : where;
     return `${path}: ${issue.message}`;
   });
-  throw new HttpError('invalid_request', problems.join('; '));
+  throw new WardenError('invalid_request', problems.join('; '));
 }

@@ -3,11 +3,11 @@ import type { ApiKeyAuthenticator } from '../authn/api-key.js';
 import type { ApiKeyCache } from '../authn/api-key-cache.js';
 import type { AuthResult } from '../authn/types.js';
 import type { LastUsedWriter } from '../cluster/last-used-writer.js';
+import { WardenError } from '../errors/warden-error.js';
 import { generateApiKey } from '../issue/api-key-format.js';
 import { hashApiKeySecret, newSalt } from '../issue/api-key-hash.js';
 import type { ApiKeyRecord, ApiKeyRepository } from '../store/api-keys.js';
 import type { AuditEvent, AuditRepository } from '../store/audit.js';
-import { KeyOperationError } from './errors.js';
 import {
   type CreateKeyInput,
   createKeyInput,
@@ -51,7 +51,7 @@ function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T>
       if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
       return where ? `${where}: ${issue.message}` : issue.message;
     });
-    throw new KeyOperationError('invalid_request', problems.join('; '));
+    throw new WardenError('invalid_request', problems.join('; '));
   }
   return result.data;
 }
@@ -64,14 +64,14 @@ export class ApiKeyService {
     const fields = parseInput(createKeyInput, input);
     const now = this.deps.now();
     if (fields.expiresIn !== undefined && fields.expiresAt !== undefined) {
-      throw new KeyOperationError('invalid_request', 'give either expiresIn or expiresAt, not both');
+      throw new WardenError('invalid_request', 'give either expiresIn or expiresAt, not both');
     }
     let expiresAt: number | null = null;
     if (fields.expiresAt !== undefined) expiresAt = Date.parse(fields.expiresAt);
     else if (fields.expiresIn !== undefined) expiresAt = now + fields.expiresIn;
     else if (this.deps.defaultExpiresIn !== undefined) expiresAt = now + this.deps.defaultExpiresIn;
     if (expiresAt !== null && expiresAt <= now)
-      throw new KeyOperationError('invalid_request', 'expiresAt must be in the future');
+      throw new WardenError('invalid_request', 'expiresAt must be in the future');
 
     const { key, stored } = this.mintKey();
     const record: ApiKeyRecord = {
@@ -119,7 +119,7 @@ export class ApiKeyService {
     const revoked = await this.deps.repository.revoke(id, now, reason ?? null);
     this.deps.cache.evict(id);
     const record = await this.require(id);
-    if (!revoked) throw new KeyOperationError('conflict', `API key ${id} is already revoked`);
+    if (!revoked) throw new WardenError('conflict', `API key ${id} is already revoked`);
     await this.auditKeyChange('api_key.revoke', id, by, now, { reason: reason ?? null });
     return toApiKeyView(record, now);
   }
@@ -137,17 +137,15 @@ export class ApiKeyService {
     const overlapMs = typeof overlap === 'number' ? overlap : 0;
     const old = await this.require(id);
     const now = this.deps.now();
-    if (old.revokedAt !== null)
-      throw new KeyOperationError('conflict', `API key ${id} is revoked and cannot be rotated`);
+    if (old.revokedAt !== null) throw new WardenError('conflict', `API key ${id} is revoked and cannot be rotated`);
     if (old.rotatedTo !== null)
-      throw new KeyOperationError('conflict', `API key ${id} was already rotated to ${old.rotatedTo}`);
-    if (old.expiresAt !== null && old.expiresAt <= now)
-      throw new KeyOperationError('conflict', `API key ${id} has expired`);
+      throw new WardenError('conflict', `API key ${id} was already rotated to ${old.rotatedTo}`);
+    if (old.expiresAt !== null && old.expiresAt <= now) throw new WardenError('conflict', `API key ${id} has expired`);
     const { subject, name, tenant, roles, scopes } = old;
     const names = rotatedNames.safeParse({ subject, name: name ?? undefined, tenant, roles, scopes });
     if (!names.success) {
       const fields = [...new Set(names.error.issues.map((issue) => String(issue.path[0])))].join(', ');
-      throw new KeyOperationError(
+      throw new WardenError(
         'conflict',
         `API key ${id} was stored with names that break today's rules (${fields}); revoke it and create a new key`,
       );
@@ -166,7 +164,7 @@ export class ApiKeyService {
     const oldExpiresAt = Math.min(old.expiresAt ?? Number.MAX_SAFE_INTEGER, now + overlapMs);
     const rotated = await this.deps.repository.rotate(old.id, replacement, oldExpiresAt, now);
     this.deps.cache.evict(old.id);
-    if (!rotated) throw new KeyOperationError('conflict', `API key ${id} changed while rotating; try again`);
+    if (!rotated) throw new WardenError('conflict', `API key ${id} changed while rotating; try again`);
     await this.auditKeyChange('api_key.rotate', old.id, by, now, {
       details: { replacement: replacement.id, overlapMs, oldExpiresAt },
     });
@@ -221,7 +219,7 @@ export class ApiKeyService {
     if (!record) {
       // Only something shaped like a key id is quoted back: a mistyped argument may be a pasted secret.
       const which = /^[0-9A-Za-z]{1,32}$/.test(id) ? `id ${JSON.stringify(id)}` : 'this id';
-      throw new KeyOperationError('not_found', `no API key with ${which}`);
+      throw new WardenError('not_found', `no API key with ${which}`);
     }
     return record;
   }

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Warden } from '../../engine.js';
+import { apiErrorBody } from '../../errors/bodies.js';
+import { WardenError } from '../../errors/warden-error.js';
 import { writeDecision } from '../decision-answer.js';
 import { decisionAttributes, pathOf, type TrustedProxies } from '../request-attributes.js';
 
 const DECIDE_PREFIX = '/v1/decide';
+const INTERNAL_ERROR_BODY = JSON.stringify(apiErrorBody(new WardenError('internal_error')));
 
 /** True for the request targets of the decision endpoint: `/v1/decide`, `/v1/decide/...`, `/v1/decide?...`. */
 export function isDecideTarget(url: string | undefined): boolean {
@@ -36,7 +39,7 @@ export function handleDecideRequest(
       // warden.decide turns faults into 503 decisions; reaching here is a bug. Fail closed, say nothing more.
       warden.logger.error({ err: error }, 'decision endpoint failed');
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-      response.end('{"error":"internal_error","message":"Internal error."}');
+      response.end(INTERNAL_ERROR_BODY);
     });
 }
 

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warden } from '../../engine.js';
+import { apiErrorBody } from '../../errors/bodies.js';
+import { WardenError } from '../../errors/warden-error.js';
 
 /** `/healthz` (process alive), `/readyz` (storage reachable), `/metrics` (Prometheus). */
 export function registerHealthRoutes(app: FastifyInstance, warden: Warden): void {
@@ -9,7 +11,8 @@ export function registerHealthRoutes(app: FastifyInstance, warden: Warden): void
       await warden.ready();
       return { status: 'ready' };
     } catch {
-      return reply.code(503).send({ error: 'unavailable', message: 'Storage is not reachable.' });
+      const unavailable = new WardenError('unavailable', 'Storage is not reachable.');
+      return reply.code(unavailable.status).send(apiErrorBody(unavailable));
     }
   });
   app.get('/metrics', async (_request, reply) => {
