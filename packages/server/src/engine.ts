@@ -1,22 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ApiKeyAuthenticator } from './authn/api-key.js';
-import { ApiKeyCache } from './authn/api-key-cache.js';
-import { Authenticator } from './authn/authenticate.js';
+import { AuthenticatorChain } from './authn/chain.js';
 import { FailureAuditor } from './authn/failure-auditor.js';
-import { StaticApiKeys } from './authn/static-api-key.js';
 import type { AuthResult, RequestAttributes } from './authn/types.js';
 import { allowAnyValidCredential, type Decision, decide, denyDecision, type RuleMatcher } from './authz/decide.js';
 import type { RequirementLevels, Requirements } from './authz/requirements.js';
-import { ApiKeyChangePoller } from './cluster/api-key-change-poller.js';
-import { LastUsedWriter } from './cluster/last-used-writer.js';
+import type { Capability, CapabilityContext } from './capability.js';
 import { parseConfig } from './config/load.js';
 import type { WardenConfig, WardenConfigInput } from './config/schema.js';
-import { checkPepperFingerprint, loadServerSecrets, type ServerSecrets } from './issue/server-secrets.js';
-import { ApiKeyService, type IssuedKey } from './keys/service.js';
+import { checkPepperFingerprint, loadServerSecrets } from './issue/server-secrets.js';
+import { createApiKeys } from './keys/capability.js';
+import type { ApiKeyService, IssuedKey } from './keys/service.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { ApiKeyRepository } from './store/api-keys.js';
 import { AuditRepository } from './store/audit.js';
 import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest, ping } from './store/migrations.js';
@@ -42,8 +37,11 @@ export interface Warden {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly database: Database;
-  readonly keys: ApiKeyService;
   readonly audit: AuditRepository;
+  /** Everything this engine can do, in chain order; the HTTP app registers each one's admin routes. */
+  readonly capabilities: readonly Capability[];
+  /** API key management (create, list, show, revoke, rotate, verify): the API keys capability's service. */
+  readonly keys: ApiKeyService;
   /** Who is calling? Storage faults throw. */
   authenticate(attributes: RequestAttributes): Promise<AuthResult>;
   /**
@@ -57,6 +55,11 @@ export interface Warden {
   ready(): Promise<void>;
   /** Picks up key changes made by other processes now (what the background poller does periodically). */
   syncKeyChanges(): Promise<void>;
+  /**
+   * Resolves once what the hot path left behind is written: failure audit records and last-used times. A
+   * decision never waits for these; shutdown and tests do.
+   */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,101 +78,56 @@ export async function createWarden(options: CreateWardenOptions = {}): Promise<W
   });
   try {
     if (options.migrate !== false) await migrateToLatest(database.db as never, database.dialect);
-    const secrets: ServerSecrets = loadServerSecrets(config.secrets, config.data_dir);
+    const secrets = loadServerSecrets(config.secrets, config.data_dir);
     const settings = new SettingsRepository(database.db);
     await checkPepperFingerprint(settings, secrets.pepper);
-    return assemble(config, database, secrets, settings, logger, metrics, now, options);
+    const context: CapabilityContext = {
+      config,
+      database,
+      secrets,
+      settings,
+      audit: new AuditRepository(database.db),
+      logger,
+      metrics,
+      now,
+      reportFault(operation, error) {
+        metrics.storageFaults.inc({ operation });
+        logger.error({ err: error }, `${operation} failed`);
+      },
+    };
+    return assemble(context, options);
   } catch (error) {
     await database.close();
     throw error;
   }
 }
 
-function assemble(
-  config: WardenConfig,
-  database: Database,
-  secrets: ServerSecrets,
-  settings: SettingsRepository,
-  logger: Logger,
-  metrics: Metrics,
-  now: () => number,
-  options: CreateWardenOptions,
-): Warden {
-  const repository = new ApiKeyRepository(database.db);
-  const audit = new AuditRepository(database.db);
-  const cache = new ApiKeyCache(
-    {
-      maxEntries: config.api_keys.cache.max_entries,
-      ttl: config.api_keys.cache.ttl,
-      negativeTtl: config.api_keys.cache.negative_ttl,
-      negativeMaxEntries: config.api_keys.cache.negative_max_entries,
-    },
-    now,
-  );
-  metrics.observeApiKeyCache(() => cache.sizes);
-  const logFault = (what: string) => (error: unknown) => {
-    metrics.storageFaults.inc({ operation: what });
-    logger.error({ err: error }, `${what} failed`);
-  };
-  const poller = new ApiKeyChangePoller(
-    repository,
-    config.api_keys.invalidation.poll_interval,
-    (id) => cache.evict(id),
-    () => cache.clear(),
-    now,
-    logFault('key change poll'),
-  );
-  const lastUsed = new LastUsedWriter(
-    repository,
-    config.api_keys.last_used.flush_interval,
-    logFault('last-used flush'),
-  );
-  const staticKeys = new StaticApiKeys(config.api_keys.static);
-  if (staticKeys.plaintextCount > 0) {
-    logger.warn(
-      { count: staticKeys.plaintextCount },
-      'static API keys are configured in plaintext; prefer "sha256:<hex>" entries (echo -n KEY | sha256sum)',
-    );
-  }
-  const apiKeys = new ApiKeyAuthenticator({
-    repository,
-    cache,
-    staticKeys,
-    poller,
-    lastUsed,
-    pepper: secrets.pepper,
-    now,
-  });
-  const authenticator = new Authenticator(
-    apiKeys,
-    new FailureAuditor({
-      audit,
-      limits: {
-        perCredential: config.audit.failures_per_minute,
-        perPeer: config.audit.failures_per_peer_per_minute,
-        perInstance: config.audit.failures_per_instance_per_minute,
-      },
-      logger,
-      now,
-      onSuppressed: () => metrics.auditSuppressed.inc(),
-    }),
-  );
-  const keys = new ApiKeyService({
-    repository,
+/** Builds the capabilities, the authenticator chain over theirs, and the engine around them. */
+function assemble(context: CapabilityContext, options: CreateWardenOptions): Warden {
+  const { config, database, audit, logger, metrics } = context;
+  const apiKeys = createApiKeys(context);
+  // Chain order: each capability's authenticators in this order. New capabilities are added here.
+  const capabilities: readonly Capability[] = [apiKeys];
+  const failures = new FailureAuditor({
     audit,
-    cache,
-    authenticator: apiKeys,
-    lastUsed,
-    pepper: secrets.pepper,
-    prefix: config.api_keys.prefix,
-    defaultExpiresIn: config.api_keys.default_expires_in,
-    now,
+    limits: {
+      perCredential: config.audit.failures_per_minute,
+      perPeer: config.audit.failures_per_peer_per_minute,
+      perInstance: config.audit.failures_per_instance_per_minute,
+    },
+    logger,
+    now: context.now,
+    onSuppressed: () => metrics.auditSuppressed.inc(),
   });
-  if (options.background !== false) {
-    poller.start();
-    lastUsed.start();
-  }
+  const chain = new AuthenticatorChain(
+    capabilities.flatMap((capability) => capability.authenticators),
+    failures,
+  );
+  if (options.background !== false) for (const capability of capabilities) capability.start();
   const matchRule: RuleMatcher = allowAnyValidCredential;
+  const flush = async () => {
+    await Promise.all([failures.flush(), ...capabilities.map((capability) => capability.flush())]);
+  };
   let closed = false;
 
   return {
@@ -177,14 +135,15 @@ function assemble(
     logger,
     metrics,
     database,
-    keys,
     audit,
-    authenticate: (attributes) => authenticator.authenticate(attributes),
+    capabilities,
+    keys: apiKeys.service,
+    authenticate: (attributes) => chain.authenticate(attributes),
     async decide(attributes, requirements) {
       const started = process.hrtime.bigint();
       let decision: Decision;
       try {
-        decision = await decide(authenticator, attributes, matchRule, requirements);
+        decision = await decide(chain, attributes, matchRule, requirements);
       } catch (error) {
         metrics.storageFaults.inc({ operation: 'decide' });
         logger.error({ err: error }, 'decision failed closed: storage fault');
@@ -198,25 +157,15 @@ function assemble(
       );
       return decision;
     },
-    async bootstrapAdminKey() {
-      if (staticKeys.size > 0) return null;
-      const claim = randomBytes(8).toString('hex');
-      // Only the process whose claim is stored creates the key, even if several start at once.
-      if ((await settings.setIfAbsent('bootstrap_admin_key', claim)) !== claim) return null;
-      const issued = await keys.create(
-        { subject: 'admin', name: 'bootstrap admin key', subjectType: 'user', admin: true },
-        { actor: 'bootstrap' },
-      );
-      await settings.setIfAbsent('bootstrap_admin_key_id', issued.record.id);
-      return issued;
-    },
+    bootstrapAdminKey: () => apiKeys.bootstrapAdminKey(),
     ready: () => ping(database.db as never),
-    syncKeyChanges: () => poller.pollOnce(),
+    syncKeyChanges: () => apiKeys.syncChanges(),
+    flush,
     async close() {
       if (closed) return;
       closed = true;
-      await poller.stop();
-      await lastUsed.stop();
+      for (const capability of capabilities) await capability.stop();
+      await failures.flush();
       await database.close();
       logger.flush?.();
     },

@@ -238,11 +238,11 @@ describe.each(dialects)('admin API on %s', (dialect) => {
     const { key, record } = await t.warden.keys.create({ subject: 'audited' }, { actor: 'test' });
     await t.app.inject({ method: 'POST', url: `/v1/admin/keys/${record.id}/revoke`, headers: admin(), payload: {} });
     await t.app.inject({ url: '/v1/decide', headers: { 'x-api-key': key } });
-    await new Promise((resolve) => setTimeout(resolve, 50)); // failure audit writes are fire-and-forget
+    await t.warden.flush(); // failure audit writes are fire-and-forget
     const events = (await t.app.inject({ url: `/v1/admin/audit?targetId=${record.id}`, headers: admin() })).json()
       .items;
     expect(events.map((e: { action: string }) => e.action)).toEqual([
-      'api_key.verify_failed',
+      'credential.verify_failed',
       'api_key.revoke',
       'api_key.create',
     ]);

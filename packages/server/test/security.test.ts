@@ -127,11 +127,11 @@ describe.each(dialects)('SECURITY.md on %s', (dialect) => {
     const rotated = await t.warden.keys.rotate(record.id, { overlap: '1m' }, { actor: 'alice' });
     await t.warden.keys.revoke(rotated.record.id, { reason: 'done' }, { actor: 'bob' });
     await t.warden.decide(requestWith({ 'x-api-key': rotated.key }, { peer: '192.0.2.9' }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await t.warden.flush();
     const events = await t.warden.audit.list({ limit: 50 });
     const mine = events.filter((e) => e.targetId === record.id || e.targetId === rotated.record.id);
     expect(mine.map((e) => `${e.action}:${e.actor ?? ''}`)).toEqual([
-      'api_key.verify_failed:',
+      'credential.verify_failed:',
       'api_key.revoke:bob',
       'api_key.rotate:alice',
       'api_key.create:alice',
@@ -276,7 +276,7 @@ describe.each(dialects)('SECURITY.md on %s', (dialect) => {
     }
     const reopened = await startTestWarden(dialect, { database: isolated.database });
     const audit = JSON.stringify(await reopened.warden.audit.list({ limit: 1000 }));
-    expect(audit).toContain('api_key.verify_failed');
+    expect(audit).toContain('credential.verify_failed');
     for (const secret of [...secrets, ...secrets.map((k) => k.split('_')[2]!), pepper])
       expect(audit).not.toContain(secret);
     await reopened.warden.close();

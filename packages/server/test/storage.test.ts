@@ -114,13 +114,13 @@ describe.each(dialects)('storage on %s', (dialect) => {
     }
     await audit.record({
       at: 4,
-      action: 'api_key.verify_failed',
+      action: 'credential.verify_failed',
       outcome: 'failure',
       reason: 'invalid_credentials',
       peer: '10.0.0.1',
     });
     const newest = await audit.list({ limit: 2 });
-    expect(newest.map((e) => e.action)).toEqual(['api_key.verify_failed', 'api_key.create']);
+    expect(newest.map((e) => e.action)).toEqual(['credential.verify_failed', 'api_key.create']);
     expect(newest[1]).toMatchObject({ targetId: 'a3', details: { i: 3 }, outcome: 'success' });
     const older = await audit.list({ before: newest[1]!.id, limit: 10 });
     expect(older.map((e) => e.targetId)).toEqual(['a2', 'a1']);

@@ -21,10 +21,19 @@ export class ApiKeyCache {
   private readonly known = new Map<string, CachedApiKey>();
   private readonly unknown = new Map<string, number>();
 
+  private readonly now: () => number;
+
   constructor(
-    private readonly options: { maxEntries: number; ttl: number; negativeTtl: number; negativeMaxEntries: number },
-    private readonly now: () => number,
-  ) {}
+    private readonly options: {
+      maxEntries: number;
+      ttl: number;
+      negativeTtl: number;
+      negativeMaxEntries: number;
+      now: () => number;
+    },
+  ) {
+    this.now = options.now;
+  }
 
   /** A cached record, `null` for a cached "no such key", `undefined` on a miss. */
   get(id: string): CachedApiKey | null | undefined {

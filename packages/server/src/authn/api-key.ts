@@ -5,9 +5,10 @@ import { parseApiKey } from '../issue/api-key-format.js';
 import { verifyApiKeySecret } from '../issue/api-key-hash.js';
 import type { ApiKeyRecord, ApiKeyRepository } from '../store/api-keys.js';
 import type { ApiKeyCache } from './api-key-cache.js';
+import type { PresentedCredential } from './presented.js';
 import { principalFromApiKey } from './principal-from-key.js';
 import type { StaticApiKeys } from './static-api-key.js';
-import { type AuthResult, denied } from './types.js';
+import { type Authenticator, type AuthResult, denied } from './types.js';
 
 export interface ApiKeyAuthenticatorDeps {
   repository: ApiKeyRepository;
@@ -24,8 +25,21 @@ export interface ApiKeyAuthenticatorDeps {
  * the record by its public id (cache, else store), then the secret against the stored HMAC digest in constant
  * time, then revocation and expiry.
  */
-export class ApiKeyAuthenticator {
+export class ApiKeyAuthenticator implements Authenticator {
+  readonly kind = 'api_key' as const;
+
   constructor(private readonly deps: ApiKeyAuthenticatorDeps) {}
+
+  /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+  accepts(credential: PresentedCredential): boolean {
+    return (
+      credential.source === 'x-api-key' || (credential.source === 'authorization' && credential.scheme === 'bearer')
+    );
+  }
+
+  authenticate(credential: PresentedCredential): Promise<AuthResult> {
+    return this.verify('value' in credential ? credential.value : '');
+  }
 
   async verify(presented: string): Promise<AuthResult> {
     const staticPrincipal = this.deps.staticKeys.match(presented);

@@ -1,4 +1,5 @@
-import type { DecisionErrorCode, Principal } from '@warden/sdk';
+import type { CredentialKind, DecisionErrorCode, Principal } from '@warden/sdk';
+import type { PresentedCredential } from './presented.js';
 
 /** What an entry point knows about the request being decided. Header names are lower-case. */
 export interface RequestAttributes {
@@ -8,13 +9,33 @@ export interface RequestAttributes {
   headers: Record<string, string | string[] | undefined>;
   /** The address of the peer that sent the request (the proxy, for the decision endpoint). */
   peer: string;
+  /**
+   * The client certificate (PEM) of the TLS connection, or one a trusted proxy forwarded; mTLS authenticators
+   * read it. Cookies are in `headers.cookie`; authenticators ask for theirs by name (see `presentedCredentials`).
+   */
+  clientCertificate?: string;
 }
 
 /** A verification answers with a value; only faults (storage down, bugs) throw. */
 export type AuthResult =
   | { ok: true; principal: Principal }
-  | { ok: false; code: DecisionErrorCode; message?: string; keyId?: string };
+  | { ok: false; code: DecisionErrorCode; message?: string; credentialId?: string };
 
-export function denied(code: DecisionErrorCode, message?: string, keyId?: string): AuthResult {
-  return { ok: false, code, ...(message ? { message } : {}), ...(keyId ? { keyId } : {}) };
+export function denied(code: DecisionErrorCode, message?: string, credentialId?: string): AuthResult {
+  return { ok: false, code, ...(message ? { message } : {}), ...(credentialId ? { credentialId } : {}) };
+}
+
+/**
+ * One way of proving who is calling. Each lives in its own file and joins the chain through its capability;
+ * the chain never names a kind.
+ */
+export interface Authenticator {
+  /** The credential kind it verifies, as recorded in principals and failure audit records. */
+  readonly kind: CredentialKind;
+  /** Cookie names it reads (a session authenticator); the chain parses cookies only when one is named. */
+  readonly cookieNames?: readonly string[];
+  /** Whether this presented credential is one it verifies (cheap, no I/O). */
+  accepts(credential: PresentedCredential): boolean;
+  /** Verifies a credential it accepted: a value for an answer, a throw only for a fault. */
+  authenticate(credential: PresentedCredential, attributes: RequestAttributes): Promise<AuthResult>;
 }

@@ -1,6 +1,6 @@
 import type { DecisionErrorCode, Principal } from '@warden/sdk';
 import { DECISION_ERRORS } from '@warden/sdk';
-import type { Authenticator } from '../authn/authenticate.js';
+import type { AuthenticatorChain } from '../authn/chain.js';
 import type { RequestAttributes } from '../authn/types.js';
 import { checkRequirements, type RequirementLevels, type Requirements, requirementLevels } from './requirements.js';
 
@@ -25,13 +25,13 @@ export function denyDecision(code: DecisionErrorCode, message?: string): Decisio
  * caller's (plugin, route) must all hold. Storage faults throw.
  */
 export async function decide(
-  authenticator: Authenticator,
+  chain: AuthenticatorChain,
   attributes: RequestAttributes,
   matchRule: RuleMatcher = allowAnyValidCredential,
   extra: Requirements | RequirementLevels = [],
 ): Promise<Decision> {
   const levels = [matchRule(attributes), ...requirementLevels(extra)];
-  const authenticated = await authenticator.authenticate(attributes);
+  const authenticated = await chain.authenticate(attributes);
   if (!authenticated.ok) return denyDecision(authenticated.code, authenticated.message);
   const authorized = checkRequirements(authenticated.principal, levels);
   if (!authorized.ok) return denyDecision(authorized.code, authorized.message);

@@ -1,5 +1,17 @@
 import type { ApiKeyRepository } from '../store/api-keys.js';
 
+export interface ApiKeyChangePollerOptions {
+  repository: ApiKeyRepository;
+  intervalMs: number;
+  /** Drops one key from the cache. */
+  evict: (id: string) => void;
+  /** Drops every key (after a bulk change). */
+  evictAll: () => void;
+  now: () => number;
+  /** Told about a failed poll; the next one tries again, and the cache stops being trusted meanwhile. */
+  onError: (error: unknown) => void;
+}
+
 /**
  * Cross-process invalidation for stores without a shared bus: every instance polls "which keys changed since
  * T" and evicts them from its cache. T looks back a few seconds so writes that committed late, or were stamped
@@ -16,39 +28,32 @@ export class ApiKeyChangePoller {
   private lastSuccessAt: number;
   private running: Promise<void> | null = null;
 
-  constructor(
-    private readonly repository: ApiKeyRepository,
-    private readonly intervalMs: number,
-    private readonly evict: (id: string) => void,
-    private readonly evictAll: () => void,
-    private readonly now: () => number,
-    private readonly onError: (error: unknown) => void,
-  ) {
-    this.lastSuccessAt = now();
+  constructor(private readonly options: ApiKeyChangePollerOptions) {
+    this.lastSuccessAt = options.now();
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.pollOnce(), this.intervalMs);
+    this.timer ??= setInterval(() => void this.pollOnce(), this.options.intervalMs);
     this.timer.unref();
   }
 
   /** True while the last successful poll is recent enough for cached entries to be trusted. */
   isFresh(): boolean {
-    return this.now() - this.lastSuccessAt <= Math.max(1_000, this.intervalMs * 4);
+    return this.options.now() - this.lastSuccessAt <= Math.max(1_000, this.options.intervalMs * 4);
   }
 
   pollOnce(): Promise<void> {
     this.running ??= (async () => {
-      const startedAt = this.now();
+      const startedAt = this.options.now();
       try {
         const since = this.lastSuccessAt - ApiKeyChangePoller.LOOKBACK_MS;
-        const changed = await this.repository.changedSince(since, ApiKeyChangePoller.MAX_IDS + 1);
+        const changed = await this.options.repository.changedSince(since, ApiKeyChangePoller.MAX_IDS + 1);
         // After a bulk write, dropping the whole cache is cheaper than evicting id by id.
-        if (changed.length > ApiKeyChangePoller.MAX_IDS) this.evictAll();
-        else for (const id of changed) this.evict(id);
+        if (changed.length > ApiKeyChangePoller.MAX_IDS) this.options.evictAll();
+        else for (const id of changed) this.options.evict(id);
         this.lastSuccessAt = startedAt;
       } catch (error) {
-        this.onError(error);
+        this.options.onError(error);
       } finally {
         this.running = null;
       }

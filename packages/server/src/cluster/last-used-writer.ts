@@ -10,13 +10,16 @@ export class LastUsedWriter {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly repository: ApiKeyRepository,
-    private readonly intervalMs: number,
-    private readonly onError: (error: unknown) => void,
+    private readonly options: {
+      repository: ApiKeyRepository;
+      intervalMs: number;
+      /** Told about a failed write; the batch is kept for the next one. */
+      onError: (error: unknown) => void;
+    },
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    this.timer ??= setInterval(() => void this.flush(), this.options.intervalMs);
     this.timer.unref();
   }
 
@@ -35,11 +38,11 @@ export class LastUsedWriter {
       const batch = this.pending;
       this.pending = new Map();
       try {
-        await this.repository.recordLastUsed(batch);
+        await this.options.repository.recordLastUsed(batch);
       } catch (error) {
         // Keep the newest times for the next attempt rather than losing them.
         for (const [id, at] of batch) if (!this.pending.has(id)) this.pending.set(id, at);
-        this.onError(error);
+        this.options.onError(error);
       }
     });
     return this.flushing;

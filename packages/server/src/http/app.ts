@@ -18,7 +18,6 @@ import './principal-augment.js';
 import { TrustedProxies } from './request-attributes.js';
 import { registerAdminAuditRoutes } from './routes/admin-audit.js';
 import { authenticateAdmin, isAdminTarget, requireAdmin } from './routes/admin-guard.js';
-import { registerAdminKeyRoutes } from './routes/admin-keys.js';
 import { handleDecideRequest, isDecideTarget, registerDecideRoutes } from './routes/decide.js';
 import { registerHealthRoutes } from './routes/health.js';
 
@@ -110,8 +109,12 @@ export function buildApp(warden: Warden): FastifyInstance {
       parseJson(request, text, done);
     });
     requireAdmin(scope, warden);
-    registerAdminKeyRoutes(scope, warden, api);
     registerAdminAuditRoutes(scope, warden, api);
+    // Each capability's admin routes are a plugin of their own, inside the guarded scope.
+    for (const capability of warden.capabilities) {
+      const { adminRoutes } = capability;
+      if (adminRoutes) scope.register(async (routes) => adminRoutes(routes, api));
+    }
   });
   app.get('/v1/openapi.json', async () => api.toJSON());
   return app;

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
 
-export type AuditAction = 'api_key.create' | 'api_key.revoke' | 'api_key.rotate' | 'api_key.verify_failed';
+/** What an audit event records. A failed verification names the credential kind in `targetType`. */
+export type AuditAction = 'api_key.create' | 'api_key.revoke' | 'api_key.rotate' | 'credential.verify_failed';
 
 /** An audit record. It names keys by id only: never a secret, hash, token or password. */
 export interface AuditEvent {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Warden } from '../../engine.js';
 import { createKeyInput, listKeysInput, revokeKeyInput, rotateKeyInput } from '../../keys/inputs.js';
+import type { ApiKeyService } from '../../keys/service.js';
 import type { OpenApiRegistry } from '../openapi.js';
 import { peerAddress } from '../request-attributes.js';
 
@@ -45,7 +45,7 @@ const ERRORS = {
 } as const;
 
 /** `/v1/admin/keys...`: API key management for admin principals. Handlers pass the raw body to the service. */
-export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, api: OpenApiRegistry): void {
+export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyService, api: OpenApiRegistry): void {
   const actorOf = (request: { principal?: { subject: string }; raw: Parameters<typeof peerAddress>[0] }) => ({
     actor: request.principal?.subject ?? 'unknown',
     peer: peerAddress(request.raw),
@@ -62,7 +62,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, a
       responses: { 201: { description: 'Created', schema: issuedKeySchema }, ...ERRORS },
     },
     async (request, reply) => {
-      const issued = await warden.keys.create(request.body as never, actorOf(request));
+      const issued = await keys.create(request.body as never, actorOf(request));
       return reply.code(201).header('cache-control', 'no-store').send(issued);
     },
   );
@@ -84,7 +84,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, a
       },
     },
     async (request, _reply, { query }) => {
-      const items = await warden.keys.list(request.query as never);
+      const items = await keys.list(request.query as never);
       return { items, next: items.length === query.limit ? (items.at(-1)?.id ?? null) : null };
     },
   );
@@ -100,7 +100,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, a
       responses: { 200: { description: 'The verdict', schema: verifyResult }, ...ERRORS },
     },
     async (_request, _reply, { body }) => {
-      const result = await warden.keys.verify(body.key);
+      const result = await keys.verify(body.key);
       return result.ok ? { valid: true, principal: result.principal } : { valid: false, code: result.code };
     },
   );
@@ -118,7 +118,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, a
         ...ERRORS,
       },
     },
-    async (_request, _reply, { params }) => warden.keys.show(params.id!),
+    async (_request, _reply, { params }) => keys.show(params.id!),
   );
 
   api.route(
@@ -136,8 +136,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, a
         ...ERRORS,
       },
     },
-    async (request, _reply, { params }) =>
-      warden.keys.revoke(params.id!, (request.body ?? {}) as never, actorOf(request)),
+    async (request, _reply, { params }) => keys.revoke(params.id!, (request.body ?? {}) as never, actorOf(request)),
   );
 
   api.route(
@@ -156,7 +155,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, warden: Warden, a
       },
     },
     async (request, reply, { params }) => {
-      const rotated = await warden.keys.rotate(params.id!, (request.body ?? {}) as never, actorOf(request));
+      const rotated = await keys.rotate(params.id!, (request.body ?? {}) as never, actorOf(request));
       return reply.code(201).header('cache-control', 'no-store').send(rotated);
     },
   );
