@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { RequestAttributes } from '../authn/types.js';
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key']);
@@ -70,7 +71,7 @@ export class TrustedProxies {
   }
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
+export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -81,27 +82,28 @@ export function pathOf(target: string): string {
 }
 
 /**
- * The attributes of the original request for the decision endpoint. From a trusted proxy: nginx
- * (X-Original-Method/URI) or Traefik/Caddy (X-Forwarded-Method/Host/Uri). Otherwise, and from any untrusted
- * peer (SECURITY.md #45), the method and the path after /v1/decide of the request itself.
+ * The attributes of a request a service receives itself (in-process middleware, the admin API): its own
+ * method, host and path, never a forwarded one, and the client certificate of a TLS connection. One
+ * translation for Fastify, Express and plain node:http.
  */
-export function decisionAttributes(
-  request: IncomingMessage,
-  ownPathAfterDecide: string,
-  trusted: TrustedProxies,
-): RequestAttributes {
-  const headers = headersWithRepeatedCredentials(request);
-  const peer = peerAddress(request);
-  let method = request.method ?? 'GET';
-  let host = headerValue(headers.host) ?? '';
-  let path = ownPathAfterDecide;
-  if (trusted.trusts(peer)) {
-    const originalUri = headerValue(headers['x-original-uri']) ?? headerValue(headers['x-forwarded-uri']);
-    const originalMethod = headerValue(headers['x-original-method']) ?? headerValue(headers['x-forwarded-method']);
-    const forwardedHost = headerValue(headers['x-forwarded-host']);
-    if (originalUri !== undefined) path = pathOf(originalUri);
-    if (originalMethod !== undefined) method = originalMethod.toUpperCase();
-    if (forwardedHost !== undefined) host = forwardedHost;
-  }
-  return { method, host: host.toLowerCase(), path, headers, peer };
+export function nodeRequestAttributes(request: IncomingMessage, url = request.url ?? '/'): RequestAttributes {
+  const attributes: RequestAttributes = {
+    method: request.method ?? 'GET',
+    host: (headerValue(request.headers.host) ?? '').toLowerCase(),
+    path: pathOf(url),
+    headers: headersWithRepeatedCredentials(request),
+    peer: peerAddress(request),
+  };
+  const certificate = clientCertificateOf(request.socket);
+  if (certificate) attributes.clientCertificate = certificate;
+  return attributes;
+}
+
+/** The verified client certificate of a TLS connection as PEM, or undefined (plain HTTP, none sent). */
+function clientCertificateOf(socket: IncomingMessage['socket']): string | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const raw = socket.getPeerCertificate()?.raw;
+  if (!raw || raw.length === 0) return undefined;
+  const base64 = raw.toString('base64').replace(/.{64}/g, '$&\n');
+  return `-----BEGIN CERTIFICATE-----\n${base64}${base64.endsWith('\n') ? '' : '\n'}-----END CERTIFICATE-----\n`;
 }

@@ -4,7 +4,7 @@ import type { Requirements } from '../authz/requirements.js';
 import type { Warden } from '../engine.js';
 import { writeDecision } from '../http/decision-answer.js';
 import { stripIdentityHeaders } from '../http/identity-headers.js';
-import { headersWithRepeatedCredentials, pathOf, peerAddress } from '../http/request-attributes.js';
+import { nodeRequestAttributes } from '../http/request-attributes.js';
 
 export interface WardenExpressOptions {
   requirements?: Requirements;
@@ -23,16 +23,7 @@ export function wardenExpress(warden: Warden, options: WardenExpressOptions = {}
   return (request: ExpressLikeRequest, response: ServerResponse, next: (error?: unknown) => void): void => {
     stripIdentityHeaders(request.headers);
     warden
-      .decide(
-        {
-          method: request.method ?? 'GET',
-          host: (request.headers.host ?? '').toLowerCase(),
-          path: pathOf(request.originalUrl ?? request.url ?? '/'),
-          headers: headersWithRepeatedCredentials(request),
-          peer: peerAddress(request),
-        },
-        options.requirements,
-      )
+      .decide(nodeRequestAttributes(request, request.originalUrl ?? request.url), options.requirements)
       .then((decision) => {
         if (decision.allow) {
           request.principal = decision.principal;

@@ -4,7 +4,7 @@ import type { Warden } from '../engine.js';
 import '../http/principal-augment.js';
 import { sendDecision } from '../http/decision-answer.js';
 import { stripIdentityHeaders } from '../http/identity-headers.js';
-import { headersWithRepeatedCredentials, pathOf, peerAddress } from '../http/request-attributes.js';
+import { nodeRequestAttributes } from '../http/request-attributes.js';
 
 export interface WardenFastifyOptions {
   /** Requirements for every route this plugin protects (per route: `config: { warden: {...} | false }`). */
@@ -34,13 +34,7 @@ export function wardenFastify(warden: Warden): FastifyPluginCallback<WardenFasti
       const routeRequirements = request.routeOptions.config.warden;
       if (routeRequirements === false) return;
       const decision = await warden.decide(
-        {
-          method: request.method,
-          host: (request.headers.host ?? '').toLowerCase(),
-          path: pathOf(request.url),
-          headers: headersWithRepeatedCredentials(request.raw),
-          peer: peerAddress(request.raw),
-        },
+        nodeRequestAttributes(request.raw, request.url),
         // Both levels must hold: a route adds to the plugin's requirements, never replaces them.
         [options.requirements ?? {}, routeRequirements ?? {}],
       );

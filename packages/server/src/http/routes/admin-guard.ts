@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Warden } from '../../engine.js';
 import { sendDecision } from '../decision-answer.js';
-import { decisionAttributes, pathOf, TrustedProxies } from '../request-attributes.js';
+import { nodeRequestAttributes, pathOf } from '../request-attributes.js';
 
 export const ADMIN_PREFIX = '/v1/admin/';
 
@@ -20,8 +20,7 @@ export async function authenticateAdmin(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<boolean> {
-  const attributes = decisionAttributes(request.raw, pathOf(request.url), TrustedProxies.NONE);
-  const decision = await warden.decide(attributes, { admin: true });
+  const decision = await warden.decide(nodeRequestAttributes(request.raw, request.url), { admin: true });
   if (!decision.allow) {
     sendDecision(reply, decision);
     return false;

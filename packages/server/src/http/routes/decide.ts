@@ -4,7 +4,8 @@ import type { Warden } from '../../engine.js';
 import { apiErrorBody } from '../../errors/bodies.js';
 import { WardenError } from '../../errors/warden-error.js';
 import { writeDecision } from '../decision-answer.js';
-import { decisionAttributes, pathOf, type TrustedProxies } from '../request-attributes.js';
+import { decisionAttributes } from '../proxies/original-request.js';
+import { pathOf, type TrustedProxies } from '../request-attributes.js';
 
 const DECIDE_PREFIX = '/v1/decide';
 const INTERNAL_ERROR_BODY = JSON.stringify(apiErrorBody(new WardenError('internal_error')));

@@ -1,0 +1,48 @@
+import type { IncomingMessage } from 'node:http';
+import type { RequestAttributes } from '../../authn/types.js';
+import { headersWithRepeatedCredentials, peerAddress, type TrustedProxies } from '../request-attributes.js';
+import type { OriginalRequest, ProxyDialect } from './dialect.js';
+import { forwardAuth } from './forward-auth.js';
+import { nginx } from './nginx.js';
+import { plainPath } from './plain-path.js';
+
+/**
+ * The dialects, in precedence order: a field the first one sends wins. A new proxy dialect is a file in this
+ * folder and an entry here.
+ */
+const DIALECTS: readonly ProxyDialect[] = [nginx, forwardAuth];
+
+/** What the trusted proxy's headers say about the original request, dialect by dialect. */
+function whatTheProxySays(headers: RequestAttributes['headers']): OriginalRequest {
+  const said: { method?: string | undefined; host?: string | undefined; path?: string | undefined } = {};
+  for (const dialect of DIALECTS) {
+    const read = dialect.read(headers);
+    said.method ??= read.method;
+    said.host ??= read.host;
+    said.path ??= read.path;
+  }
+  return said as OriginalRequest;
+}
+
+/**
+ * The attributes of the original request behind a decide request. From a trusted proxy, each dialect fills in
+ * what its headers say; anything they leave out, and everything for an untrusted peer (SECURITY.md #45), comes
+ * from the request itself (`plainPath`).
+ */
+export function decisionAttributes(
+  request: IncomingMessage,
+  pathAfterDecide: string,
+  trusted: TrustedProxies,
+): RequestAttributes {
+  const headers = headersWithRepeatedCredentials(request);
+  const peer = peerAddress(request);
+  const own = plainPath(request, pathAfterDecide);
+  const said = trusted.trusts(peer) ? whatTheProxySays(headers) : {};
+  return {
+    method: said.method ?? own.method,
+    host: (said.host ?? own.host).toLowerCase(),
+    path: said.path ?? own.path,
+    headers,
+    peer,
+  };
+}
