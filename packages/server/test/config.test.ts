@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { REDACTED, redactConfig } from '../src/config/redact.js';
 import { createWarden } from '../src/engine.js';
 import { loadServerSecrets, MIN_SECRET_LENGTH } from '../src/issue/server-secrets.js';
+import { buildCli, warden } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase, tempDir, testDialects } from './helpers/databases.js';
 
 const PEPPER_A = 'pepper-a-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -311,6 +312,85 @@ describe('validation', () => {
   });
 });
 
+describe('rules held by the schema: secret lengths and trusted proxies', () => {
+  const rule = 'too short, at least 32 characters are required';
+
+  it(`a pepper shorter than ${MIN_SECRET_LENGTH} characters is reported at secrets.pepper, without its value`, () => {
+    const shortPepper = 'short-pepper-do-not-print';
+    const error = configErrorOf(() => parseConfig({ secrets: { pepper: shortPepper, master_key: MASTER_KEY } }));
+    expect(error.problems).toEqual([`secrets.pepper: ${rule}`]);
+    expect(error.message).toBe(`invalid configuration:\n  - secrets.pepper: ${rule}`);
+    expect(JSON.stringify(error)).not.toContain(shortPepper);
+    expect(error.message).not.toContain(shortPepper);
+  });
+
+  it('both secrets too short (an empty one too) are both reported, each with its path', () => {
+    const error = configErrorOf(() => parseConfig({ secrets: { pepper: '', master_key: 'm'.repeat(31) } }));
+    expect(error.problems).toEqual([`secrets.pepper: ${rule}`, `secrets.master_key: ${rule}`]);
+  });
+
+  it(`exactly ${MIN_SECRET_LENGTH} characters is valid`, () => {
+    const pepper = 'p'.repeat(MIN_SECRET_LENGTH);
+    expect(parseConfig({ secrets: { pepper } }).secrets.pepper).toBe(pepper);
+  });
+
+  it('a short pepper from a ${VAR} in the file is reported at its path and never echoed', () => {
+    const cwd = workDir('secrets:\n  pepper: ${MY_PEPPER}\n');
+    const error = configErrorOf(() => loadConfig({}, { MY_PEPPER: 'tiny-secret-value' }, cwd));
+    expect(error.problems).toEqual([`secrets.pepper: ${rule}`]);
+    expect(error.message).toBe(`invalid configuration (${join(cwd, 'warden.yaml')}):\n  - secrets.pepper: ${rule}`);
+    expect(error.message).not.toContain('tiny-secret-value');
+  });
+
+  it('invalid server.trusted_proxies entries are reported with their index, valid ones pass', () => {
+    const error = configErrorOf(() =>
+      parseConfig({
+        server: {
+          trusted_proxies: ['10.0.0.1', '10.0.0.0/33', 'not-an-ip', '::1/129', '10.0.0.0/', '1.2.3.4/8/9', 'fd00::/8'],
+        },
+      }),
+    );
+    expect(error.problems).toEqual([
+      'server.trusted_proxies.1: 10.0.0.0/33 is not an IP or CIDR: the prefix length of an IPv4 CIDR is 0 to 32',
+      'server.trusted_proxies.2: not-an-ip is not an IP or CIDR',
+      'server.trusted_proxies.3: ::1/129 is not an IP or CIDR: the prefix length of an IPv6 CIDR is 0 to 128',
+      'server.trusted_proxies.4: 10.0.0.0/ is not an IP or CIDR: the prefix length of an IPv4 CIDR is 0 to 32',
+      'server.trusted_proxies.5: 1.2.3.4/8/9 is not an IP or CIDR',
+    ]);
+    const ok = ['10.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', '::1/128', 'fd00::/8', '::ffff:10.0.0.1', '::/0'];
+    expect(parseConfig({ server: { trusted_proxies: ok } }).server.trusted_proxies).toEqual(ok);
+    expect(parseConfig({ server: { trusted_proxies: [] } }).server.trusted_proxies).toEqual([]);
+  });
+
+  it('a short secret and a bad proxy are reported together, as every other problem is', () => {
+    const cwd = workDir('server:\n  trusted_proxies: [10.0.0.0/8, not-an-ip]\n  port: 99999\n');
+    const error = configErrorOf(() => loadConfig({}, { WARDEN_PEPPER: 'short-pepper-xyz' }, cwd));
+    expect(error.problems).toEqual([
+      'server.port: Too big: expected number to be <=65535',
+      'server.trusted_proxies.1: not-an-ip is not an IP or CIDR',
+      `secrets.pepper: ${rule}`,
+    ]);
+    expect(error.message).not.toContain('short-pepper-xyz');
+  });
+});
+
+describe('warden config check (the built CLI)', () => {
+  beforeAll(buildCli, 180_000);
+
+  it('reports a short WARDEN_PEPPER and a bad trusted proxy with their paths, exit 2, never echoing the pepper', async () => {
+    const cwd = workDir('server:\n  trusted_proxies: [127.0.0.1/8, 10.0.0.0/33]\n');
+    const run = await warden(['config', 'check', '--json'], { cwd, env: { WARDEN_PEPPER: 'short-pepper-xyz' } });
+    expect(run.code).toBe(2);
+    const out = JSON.parse(run.stdout);
+    expect(out.error).toBe('config_invalid');
+    expect(out.problems).toEqual([
+      'server.trusted_proxies.1: 10.0.0.0/33 is not an IP or CIDR: the prefix length of an IPv4 CIDR is 0 to 32',
+      'secrets.pepper: too short, at least 32 characters are required',
+    ]);
+    expect(run.stdout + run.stderr).not.toContain('short-pepper-xyz');
+  });
+});
+
 describe('durations', () => {
   it.each([
     ['500ms', 500],
@@ -427,18 +507,35 @@ describe('redaction', () => {
 });
 
 describe('server secrets', () => {
-  it(`a pepper or master key shorter than ${MIN_SECRET_LENGTH} characters given by env is a startup error`, async () => {
+  it(`a pepper or master key shorter than ${MIN_SECRET_LENGTH} characters given by env is a configuration error`, async () => {
     const cwd = workDir();
     const dataDir = join(cwd, 'data');
-    const shortPepper = loadConfig({ dataDir }, { WARDEN_PEPPER: 'x'.repeat(MIN_SECRET_LENGTH - 1) }, cwd).config;
-    await expect(createWarden({ config: shortPepper })).rejects.toThrow(
-      new ConfigError('WARDEN_PEPPER (secrets.pepper) is too short: at least 32 characters are required'),
+    const shortPepper = 'x'.repeat(MIN_SECRET_LENGTH - 1);
+    const pepperError = configErrorOf(() => loadConfig({ dataDir }, { WARDEN_PEPPER: shortPepper }, cwd));
+    expect(pepperError.message).toBe(
+      'invalid configuration:\n  - secrets.pepper: too short, at least 32 characters are required',
     );
-    await expect(createWarden({ config: shortPepper })).rejects.toBeInstanceOf(ConfigError);
-    const shortMaster = loadConfig({ dataDir }, { WARDEN_MASTER_KEY: 'short' }, cwd).config;
-    await expect(createWarden({ config: shortMaster })).rejects.toThrow(
-      'WARDEN_MASTER_KEY (secrets.master_key) is too short: at least 32 characters are required',
-    );
+    expect(pepperError.problems).toEqual(['secrets.pepper: too short, at least 32 characters are required']);
+    const masterError = configErrorOf(() => loadConfig({ dataDir }, { WARDEN_MASTER_KEY: 'short' }, cwd));
+    expect(masterError.problems).toEqual(['secrets.master_key: too short, at least 32 characters are required']);
+    // createWarden parses its configuration with the same schema: a short secret stops it before anything is written.
+    await expect(
+      createWarden({ config: { data_dir: dataDir, secrets: { pepper: shortPepper } } }),
+    ).rejects.toMatchObject({
+      message: 'invalid configuration:\n  - secrets.pepper: too short, at least 32 characters are required',
+      problems: ['secrets.pepper: too short, at least 32 characters are required'],
+    });
+    await expect(
+      createWarden({ config: { data_dir: dataDir, secrets: { pepper: shortPepper } } }),
+    ).rejects.toBeInstanceOf(ConfigError);
+    expect(() => statSync(dataDir)).toThrow(/ENOENT/);
+  });
+
+  it('loadServerSecrets holds configured values to the schema too, naming the path', () => {
+    const dataDir = join(workDir(), 'data');
+    const error = configErrorOf(() => loadServerSecrets({ master_key: 'm'.repeat(MIN_SECRET_LENGTH - 1) }, dataDir));
+    expect(error.problems).toEqual(['secrets.master_key: too short, at least 32 characters are required']);
+    expect(error.message).not.toContain('m'.repeat(MIN_SECRET_LENGTH - 1));
   });
 
   it(`exactly ${MIN_SECRET_LENGTH} characters is enough, and then no files are written`, () => {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { parseConfig } from '../src/config/load.js';
 import { createWarden } from '../src/engine.js';
+import { WardenError } from '../src/errors/warden-error.js';
 import {
   isLabel,
   isRoleName,
@@ -11,7 +12,6 @@ import {
   SCOPE_TOKEN_RULE,
   WELL_FORMED_RULE,
 } from '../src/identity/names.js';
-import { WardenError } from '../src/errors/warden-error.js';
 import { findNonconformingKeys } from '../src/keys/nonconforming.js';
 import { type ApiKeyRecord, toApiKeyRow } from '../src/store/api-keys.js';
 import { openDatabase } from '../src/store/database.js';

@@ -4,10 +4,20 @@ import { didYouMean } from '@warden/sdk';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { configFields } from './fields.js';
 import { printableStaticKeys, REDACTED } from './redact.js';
-import { configSchema, type WardenConfig, type WardenConfigInput } from './schema.js';
+import {
+  CONFIG_FILE_OPTION,
+  configSchema,
+  SINGLE_KEY_OPTION,
+  type WardenConfig,
+  type WardenConfigInput,
+} from './schema.js';
 
-/** Command-line flags that map onto configuration (they override the environment, which overrides the file). */
+/**
+ * Command-line flags that map onto configuration (they override the environment, which overrides the file). Each
+ * property but `config` and `apiKey` is the `flag` metadata of a key in the schema, camel-cased as commander does.
+ */
 export interface ConfigFlags {
   config?: string;
   dataDir?: string;
@@ -107,24 +117,19 @@ function setPath(tree: Tree, path: string, value: unknown): void {
   node[parts.at(-1)!] = value;
 }
 
-function toPort(source: string, value: string | number): number {
-  const port = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(port)) throw new ConfigError(`${source} must be a whole number, got ${JSON.stringify(value)}`);
-  return port;
+function toWholeNumber(source: string, value: string | number): number {
+  const whole = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(whole)) throw new ConfigError(`${source} must be a whole number, got ${JSON.stringify(value)}`);
+  return whole;
 }
 
-/** Environment variables and their config paths; numbers are converted where the schema wants one. */
-const ENV_PATHS: [string, string, 'string' | 'number'][] = [
-  ['WARDEN_DATA_DIR', 'data_dir', 'string'],
-  ['WARDEN_DATABASE_URL', 'database.url', 'string'],
-  ['WARDEN_HOST', 'server.host', 'string'],
-  ['WARDEN_PORT', 'server.port', 'number'],
-  ['WARDEN_WORKERS', 'server.workers', 'number'],
-  ['WARDEN_PEPPER', 'secrets.pepper', 'string'],
-  ['WARDEN_MASTER_KEY', 'secrets.master_key', 'string'],
-  ['WARDEN_LOG_LEVEL', 'log.level', 'string'],
-  ['WARDEN_API_KEY_PREFIX', 'api_keys.prefix', 'string'],
-];
+/** `--data-dir` as its ConfigFlags property (`dataDir`), the name commander gives the option. */
+function flagProperty(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+/** Overrides from the environment or the flags, by the env/flag metadata of each key in the schema. */
+const OVERRIDABLE = configFields().filter((field) => !field.section && (field.env || field.flag));
 
 /** Walks the schema to the object at `path` to list the keys it knows (for did-you-mean). */
 function knownKeysAt(path: PropertyKey[]): string[] {
@@ -192,7 +197,7 @@ export function parseConfig(input: WardenConfigInput | Tree, source = 'configura
 
 /** Loads warden.yaml (if any), then WARDEN_* environment, then flags, and validates the result. */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd = process.cwd()): LoadedConfig {
-  const explicit = flags.config ?? env.WARDEN_CONFIG;
+  const explicit = flags.config ?? env[CONFIG_FILE_OPTION.env];
   let file: string | null = null;
   if (explicit) {
     file = resolve(cwd, explicit);
@@ -202,22 +207,21 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd 
   }
   const tree: Tree = file ? readConfigFile(file, env) : {};
 
-  for (const [name, path, kind] of ENV_PATHS) {
-    const value = env[name];
+  for (const field of OVERRIDABLE) {
+    const value = field.env === undefined ? undefined : env[field.env];
     if (value === undefined || value === '') continue;
-    setPath(tree, path, kind === 'number' ? toPort(name, value) : value);
+    setPath(tree, field.path, field.integer ? toWholeNumber(field.env!, value) : value);
   }
-  if (flags.dataDir !== undefined) setPath(tree, 'data_dir', flags.dataDir);
-  if (flags.database !== undefined) setPath(tree, 'database.url', flags.database);
-  if (flags.host !== undefined) setPath(tree, 'server.host', flags.host);
-  if (flags.port !== undefined) setPath(tree, 'server.port', toPort('--port', flags.port));
-  if (flags.workers !== undefined) setPath(tree, 'server.workers', toPort('--workers', flags.workers));
-  if (flags.logLevel !== undefined) setPath(tree, 'log.level', flags.logLevel);
+  for (const field of OVERRIDABLE) {
+    const value = field.flag === undefined ? undefined : (flags as Record<string, unknown>)[flagProperty(field.flag)];
+    if (value === undefined) continue;
+    setPath(tree, field.path, field.integer ? toWholeNumber(field.flag!, value as string | number) : value);
+  }
 
   // Single-key mode: one admin key given on the command line or in WARDEN_API_KEY.
-  const singleKey = flags.apiKey ?? env.WARDEN_API_KEY;
+  const singleKey = flags.apiKey ?? env[SINGLE_KEY_OPTION.env];
   if (singleKey) {
-    if (singleKey.length < 16) throw new ConfigError('--api-key must be at least 16 characters');
+    if (singleKey.length < 16) throw new ConfigError(`${SINGLE_KEY_OPTION.flag} must be at least 16 characters`);
     setPath(tree, `api_keys.static`, {
       ...((tree.api_keys as Tree | undefined)?.static as Tree | undefined),
       [singleKey]: { subject: 'admin', subject_type: 'service', admin: true, name: 'single-key mode' },

@@ -1,4 +1,5 @@
-import { SECRET_CONFIG_PATHS, type WardenConfig } from './schema.js';
+import { SECRET_CONFIG_PATHS } from './fields.js';
+import type { WardenConfig } from './schema.js';
 
 export const REDACTED = '[redacted]';
 
@@ -45,8 +46,11 @@ export function redactDatabaseUrl(url: string): string {
 export function redactConfig(config: WardenConfig): Record<string, unknown> {
   const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
   for (const path of SECRET_CONFIG_PATHS) {
-    const [section, key] = path.split('.') as [string, string];
-    if (copy[section]?.[key] !== undefined) copy[section][key] = REDACTED;
+    const parts = path.split('.');
+    let node: Record<string, unknown> | undefined = copy;
+    for (const part of parts.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
+    const key = parts.at(-1)!;
+    if (node?.[key] !== undefined) node[key] = REDACTED;
   }
   const url = copy.database?.url;
   if (typeof url === 'string') copy.database!.url = redactDatabaseUrl(url);

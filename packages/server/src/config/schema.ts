@@ -4,21 +4,66 @@ import { label, roleName, scopeToken } from '../identity/names.js';
 import { KEY_PREFIX_PATTERN } from '../issue/api-key-format.js';
 import { metadataSchema } from '../keys/metadata.js';
 import { parseDuration } from '../util/duration.js';
+import { ipOrCidrProblem } from './network.js';
 
 /**
- * The single source of truth for Warden's configuration: shape, defaults, validation and the messages of
- * `warden config check`. Keys are snake_case in YAML; every object is strict, so a typo is an error.
+ * The single source of truth for Warden's configuration: shape, defaults, validation, the messages of
+ * `warden config check`, and (through each key's metadata) its environment variable, its flag and its
+ * documentation. Keys are snake_case in YAML; every object is strict, so a typo is an error.
+ * docs/configuration.md is generated from this file (`npm run docs:config`).
  */
+
+/** What the loader and the docs know about a key beyond its validation, attached with `.meta()`. */
+export type ConfigFieldMeta = {
+  /** For docs/configuration.md: what the key does, in a sentence or two. */
+  description: string;
+  /** The environment variable that sets the key: over the file, under the flag. */
+  env?: string;
+  /** The command-line flag that sets the key, over everything else. */
+  flag?: string;
+  /** A secret: printed as [redacted] by `config check`, never echoed in a problem. */
+  secret?: boolean;
+  /** The default as the docs show it (Markdown), where it is computed rather than a value in the schema. */
+  defaultText?: string;
+  /** The type as the docs show it, where the one derived from the schema would read poorly. */
+  type?: string;
+};
+
+/** `schema` with its metadata; `.meta()` registers a copy in zod's global registry, so shared schemas stay bare. */
+const documented = <T extends z.ZodType>(schema: T, meta: ConfigFieldMeta): T => schema.meta(meta);
+
+/** The docs type of a duration (its default prints as `5m` rather than in milliseconds). */
+export const DURATION_TYPE = 'duration';
+
+/** Minimum length of a configured pepper or master key: 32 characters (e.g. `openssl rand -base64 32`). */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Options that choose where configuration comes from rather than set a key; documented with the keys. */
+export const CONFIG_FILE_OPTION = {
+  flag: '--config',
+  env: 'WARDEN_CONFIG',
+  description: 'The YAML configuration file; without it, `warden.yaml` in the working directory if there is one.',
+} as const;
+export const SINGLE_KEY_OPTION = {
+  flag: '--api-key',
+  env: 'WARDEN_API_KEY',
+  description:
+    'Single-key mode: adds this key (at least 16 characters) to `api_keys.static` as an admin key (subject `admin`).',
+} as const;
+
 const duration = (what: string) =>
-  z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const ms = parseDuration(value);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like 500ms, 30s, 5m, 1h or 90d` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  z
+    .union([z.number().int().nonnegative(), z.string()])
+    .transform((value, ctx) => {
+      if (typeof value === 'number') return value;
+      const ms = parseDuration(value);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `${what} must be a duration like 500ms, 30s, 5m, 1h or 90d` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ type: DURATION_TYPE });
 
 /**
  * A whole number; a string of digits is accepted too, because `${VAR}` interpolation always yields strings
@@ -37,103 +82,236 @@ const wholeNumber = (inner: z.ZodNumber) =>
     })
     .pipe(inner);
 
+/** A pepper or master key: its value never appears in a problem (only the path and the rule). */
+const secret = () =>
+  z.string().min(MIN_SECRET_LENGTH, `too short, at least ${MIN_SECRET_LENGTH} characters are required`);
+
+/** An IP address or CIDR; the same rule TrustedProxies applies when it builds its list. */
+const ipOrCidr = z
+  .string()
+  .min(1)
+  .superRefine((entry, ctx) => {
+    const problem = ipOrCidrProblem(entry);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 /** Names are held to the same alphabets as keys created through the API (SECURITY.md #50). */
 const staticKeyIdentity = z.strictObject({
-  subject: label,
-  subject_type: z.enum(SUBJECT_TYPES).default('service'),
-  name: label.optional(),
-  tenant: label.nullable().default(null),
-  admin: z.boolean().default(false),
-  roles: z.array(roleName).default([]),
-  scopes: z.array(scopeToken).default([]),
-  metadata: metadataSchema.default({}),
+  subject: documented(label, { description: 'The subject the key authenticates as.' }),
+  subject_type: documented(z.enum(SUBJECT_TYPES).default('service'), { description: 'The kind of subject.' }),
+  name: documented(label.optional(), { description: 'A name for the key.' }),
+  tenant: documented(label.nullable().default(null), {
+    description: 'The tenant of the principal; `null` for none.',
+  }),
+  admin: documented(z.boolean().default(false), { description: 'Whether the key may use the admin API.' }),
+  roles: documented(z.array(roleName).default([]), {
+    description: 'Roles of the principal.',
+    type: 'list of role names',
+  }),
+  scopes: documented(z.array(scopeToken).default([]), {
+    description: 'Scopes of the principal.',
+    type: 'list of scopes',
+  }),
+  metadata: documented(metadataSchema.default({}), {
+    description: 'A JSON object attached to the principal: at most 8 KiB, nested at most 32 levels.',
+    type: 'JSON object',
+  }),
 });
 export type StaticKeyIdentity = z.infer<typeof staticKeyIdentity>;
 
 export const configSchema = z.strictObject({
-  data_dir: z.string().min(1).default('.warden'),
-  server: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: wholeNumber(z.number().int().min(0).max(65535)).default(8080),
-      workers: wholeNumber(z.number().int().min(1).max(64)).default(1),
-      /** Peers whose X-Forwarded-* / X-Original-* headers are believed (IPs or CIDRs). */
-      trusted_proxies: z.array(z.string().min(1)).default(['127.0.0.1/8', '::1/128']),
-      body_limit: wholeNumber(z.number().int().min(1024)).default(1_048_576),
-    })
-    .prefault({}),
-  database: z
-    .strictObject({
-      /** `sqlite:<path>` or `postgres://...`; defaults to `sqlite:<data_dir>/warden.db`. */
-      url: z.string().min(1).optional(),
-      pool_size: wholeNumber(z.number().int().min(1).max(200)).default(10),
-      /** PostgreSQL: a query with no answer after this long fails closed (503) instead of holding the request. */
-      query_timeout: duration('database.query_timeout').default(10_000),
-    })
-    .prefault({}),
-  secrets: z
-    .strictObject({
-      /** Server pepper for API key and client secret digests; generated into data_dir when absent. */
-      pepper: z.string().optional(),
-      /** Master key encrypting private signing keys at rest; generated into data_dir when absent. */
-      master_key: z.string().optional(),
-    })
-    .prefault({}),
-  log: z
-    .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    })
-    .prefault({}),
-  api_keys: z
-    .strictObject({
-      prefix: z
-        .string()
-        .regex(KEY_PREFIX_PATTERN, 'prefix must be 2-16 of [a-z0-9], starting with a letter')
-        .default('wdn'),
-      default_expires_in: duration('api_keys.default_expires_in').optional(),
-      cache: z
-        .strictObject({
-          max_entries: wholeNumber(z.number().int().min(0)).default(100_000),
-          /** How long a verified key stays cached; revocations evict it earlier (see invalidation). */
-          ttl: duration('api_keys.cache.ttl').default(300_000),
-          /** How long an unknown key id is remembered as unknown, so garbage ids cannot load the store. */
-          negative_ttl: duration('api_keys.cache.negative_ttl').default(1_000),
-          /** At most this many unknown ids are remembered, apart from known keys: a scanner cannot evict those. */
-          negative_max_entries: wholeNumber(z.number().int().min(0)).default(10_000),
-        })
-        .prefault({}),
-      invalidation: z
-        .strictObject({
-          /** How often each instance polls the store for key changes made by other processes. */
-          poll_interval: duration('api_keys.invalidation.poll_interval').default(250),
-        })
-        .prefault({}),
-      last_used: z
-        .strictObject({
-          /** last_used_at is written behind in one batch per interval, never once per request. */
-          flush_interval: duration('api_keys.last_used.flush_interval').default(10_000),
-        })
-        .prefault({}),
-      /** Keys accepted without a database row: the map key is the plaintext key or `sha256:<hex>` of it. */
-      static: z
-        .record(z.string().min(16, 'a static API key must be at least 16 characters'), staticKeyIdentity)
-        .default({}),
-    })
-    .prefault({}),
-  audit: z
-    .strictObject({
-      /** Failed-verification events written per credential id per minute; the rest are counted, not written. */
-      failures_per_minute: wholeNumber(z.number().int().min(0)).default(10),
-      /** ... per peer address per minute, whatever credentials it sends (fresh random ids included). */
-      failures_per_peer_per_minute: wholeNumber(z.number().int().min(0)).default(30),
-      /** ... per instance per minute, over all peers: the most failure rows one instance writes. */
-      failures_per_instance_per_minute: wholeNumber(z.number().int().min(0)).default(600),
-    })
-    .prefault({}),
+  data_dir: documented(z.string().min(1).default('.warden'), {
+    description:
+      'Directory of the generated pepper and master key and of the default SQLite database, created (mode 0700) ' +
+      'on first use; relative to the working directory.',
+    env: 'WARDEN_DATA_DIR',
+    flag: '--data-dir',
+  }),
+  server: documented(
+    z
+      .strictObject({
+        host: documented(z.string().min(1).default('127.0.0.1'), {
+          description: 'Address to listen on; `0.0.0.0` or `::` listens on every interface.',
+          env: 'WARDEN_HOST',
+          flag: '--host',
+        }),
+        port: documented(wholeNumber(z.number().int().min(0).max(65535)).default(8080), {
+          description: 'Port to listen on.',
+          env: 'WARDEN_PORT',
+          flag: '--port',
+        }),
+        workers: documented(wholeNumber(z.number().int().min(1).max(64)).default(1), {
+          description:
+            'Processes sharing the port; with more than one, the primary migrates and bootstraps first, then forks them.',
+          env: 'WARDEN_WORKERS',
+          flag: '--workers',
+        }),
+        trusted_proxies: documented(z.array(ipOrCidr).default(['127.0.0.1/8', '::1/128']), {
+          description:
+            'Peers whose `X-Forwarded-*` / `X-Original-*` headers are believed (IPs or CIDRs): the reverse proxies ' +
+            'that pass the original request to the decision endpoint. An empty list believes no peer.',
+          type: 'list of IPs or CIDRs',
+        }),
+        body_limit: documented(wholeNumber(z.number().int().min(1024)).default(1_048_576), {
+          description: 'Largest request body accepted, in bytes; a larger one is refused (413 payload_too_large).',
+        }),
+      })
+      .prefault({}),
+    { description: 'The HTTP listener of `warden serve`.' },
+  ),
+  database: documented(
+    z
+      .strictObject({
+        url: documented(z.string().min(1).optional(), {
+          description:
+            '`sqlite:<path>` or `postgres://user:password@host:5432/warden`; the password prints as `[redacted]`.',
+          env: 'WARDEN_DATABASE_URL',
+          flag: '--database',
+          defaultText: '`sqlite:<data_dir>/warden.db`',
+        }),
+        pool_size: documented(wholeNumber(z.number().int().min(1).max(200)).default(10), {
+          description: 'PostgreSQL: connections in the pool of each process.',
+        }),
+        query_timeout: documented(duration('database.query_timeout').default(10_000), {
+          description:
+            'PostgreSQL: a query with no answer after this long fails closed (503) instead of holding the request.',
+        }),
+      })
+      .prefault({}),
+    { description: 'The store: SQLite (the default) or PostgreSQL.' },
+  ),
+  secrets: documented(
+    z
+      .strictObject({
+        pepper: documented(secret().optional(), {
+          description:
+            `Server pepper for API key and client secret digests, at least ${MIN_SECRET_LENGTH} characters. The ` +
+            'database remembers its fingerprint: starting with a different pepper is refused.',
+          env: 'WARDEN_PEPPER',
+          secret: true,
+          defaultText: 'generated into `<data_dir>/pepper` (mode 0600)',
+        }),
+        master_key: documented(secret().optional(), {
+          description: `Master key encrypting private signing keys at rest, at least ${MIN_SECRET_LENGTH} characters.`,
+          env: 'WARDEN_MASTER_KEY',
+          secret: true,
+          defaultText: 'generated into `<data_dir>/master.key` (mode 0600)',
+        }),
+      })
+      .prefault({}),
+    {
+      description:
+        'Server secrets, printed as `[redacted]`. In production, and whenever several instances share a database, ' +
+        'pass them by environment (`openssl rand -base64 32`).',
+    },
+  ),
+  log: documented(
+    z
+      .strictObject({
+        level: documented(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), {
+          description: 'Least severe level logged (JSON lines on stderr); `silent` logs nothing.',
+          env: 'WARDEN_LOG_LEVEL',
+          flag: '--log-level',
+        }),
+      })
+      .prefault({}),
+    { description: 'Logging.' },
+  ),
+  api_keys: documented(
+    z
+      .strictObject({
+        prefix: documented(
+          z
+            .string()
+            .regex(KEY_PREFIX_PATTERN, 'prefix must be 2-16 of [a-z0-9], starting with a letter')
+            .default('wdn'),
+          {
+            description: 'Prefix of the API keys issued (`wdn_...`): 2-16 of `[a-z0-9]`, starting with a letter.',
+            env: 'WARDEN_API_KEY_PREFIX',
+          },
+        ),
+        default_expires_in: documented(duration('api_keys.default_expires_in').optional(), {
+          description: 'Lifetime of a key created without an expiry of its own.',
+          defaultText: 'none: such keys do not expire',
+        }),
+        cache: documented(
+          z
+            .strictObject({
+              max_entries: documented(wholeNumber(z.number().int().min(0)).default(100_000), {
+                description: 'Verified keys kept in the cache of each process; 0 turns the cache off.',
+              }),
+              ttl: documented(duration('api_keys.cache.ttl').default(300_000), {
+                description: 'How long a verified key stays cached; revocations evict it earlier (see invalidation).',
+              }),
+              negative_ttl: documented(duration('api_keys.cache.negative_ttl').default(1_000), {
+                description:
+                  'How long an unknown key id is remembered as unknown, so garbage ids cannot load the store.',
+              }),
+              negative_max_entries: documented(wholeNumber(z.number().int().min(0)).default(10_000), {
+                description:
+                  'At most this many unknown ids are remembered, apart from known keys: a scanner cannot evict those.',
+              }),
+            })
+            .prefault({}),
+          { description: 'The cache of verified API keys.' },
+        ),
+        invalidation: documented(
+          z
+            .strictObject({
+              poll_interval: documented(duration('api_keys.invalidation.poll_interval').default(250), {
+                description: 'How often each instance polls the store for key changes made by other processes.',
+              }),
+            })
+            .prefault({}),
+          { description: 'How key changes made by other processes reach the cache.' },
+        ),
+        last_used: documented(
+          z
+            .strictObject({
+              flush_interval: documented(duration('api_keys.last_used.flush_interval').default(10_000), {
+                description: '`last_used_at` is written behind in one batch per interval, never once per request.',
+              }),
+            })
+            .prefault({}),
+          { description: 'The `last_used_at` time of API keys.' },
+        ),
+        static: documented(
+          z
+            .record(z.string().min(16, 'a static API key must be at least 16 characters'), staticKeyIdentity)
+            .default({}),
+          {
+            description:
+              'Keys accepted without a database row. The map key is the plaintext key (at least 16 characters; ' +
+              'printed as `[redacted]#N`) or `sha256:<hex>` of it; the value, the identity it authenticates as.',
+            type: 'map of key to identity',
+          },
+        ),
+      })
+      .prefault({}),
+    { description: 'API keys.' },
+  ),
+  audit: documented(
+    z
+      .strictObject({
+        failures_per_minute: documented(wholeNumber(z.number().int().min(0)).default(10), {
+          description:
+            'Failed-verification events written per credential id per minute; the rest are counted, not written.',
+        }),
+        failures_per_peer_per_minute: documented(wholeNumber(z.number().int().min(0)).default(30), {
+          description:
+            'Failed-verification events written per peer address per minute, whatever credentials it sends ' +
+            '(fresh random ids included).',
+        }),
+        failures_per_instance_per_minute: documented(wholeNumber(z.number().int().min(0)).default(600), {
+          description:
+            'Failed-verification events written per instance per minute, over all peers: the most failure rows ' +
+            'one instance writes.',
+        }),
+      })
+      .prefault({}),
+    { description: 'The audit log of failed verifications: budgets that bound its rows.' },
+  ),
 });
 
 export type WardenConfigInput = z.input<typeof configSchema>;
 export type WardenConfig = z.output<typeof configSchema>;
-
-/** Config paths whose values are secrets: printed as [redacted]. */
-export const SECRET_CONFIG_PATHS = ['secrets.pepper', 'secrets.master_key'] as const;

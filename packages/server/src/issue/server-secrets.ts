@@ -2,10 +2,13 @@ import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/errors.js';
+import { configField } from '../config/fields.js';
+import { parseConfig } from '../config/load.js';
+import { MIN_SECRET_LENGTH } from '../config/schema.js';
 import type { SettingsRepository } from '../store/settings.js';
 
-/** Minimum length of a configured pepper or master key: 32 characters (e.g. `openssl rand -base64 32`). */
-export const MIN_SECRET_LENGTH = 32;
+/** Minimum length of a pepper or master key; the schema holds configured values to it (`secrets.pepper`). */
+export { MIN_SECRET_LENGTH };
 
 export interface ServerSecrets {
   /** HMAC key for API key and client secret digests. */
@@ -17,16 +20,12 @@ export interface ServerSecrets {
 }
 
 /**
- * Reads a secret from configuration, or else from `<dataDir>/<file>`, generating that file (mode 0600) on first
- * use. Creation uses O_EXCL so two processes starting at once agree on one value.
+ * A configured secret (already held to the schema by parseConfig), or else the one in `<dataDir>/<file>`,
+ * generating that file (mode 0600) on first use. Creation uses O_EXCL so two processes starting at once agree on
+ * one value.
  */
-function resolveSecret(configured: string | undefined, envName: string, dataDir: string, file: string) {
-  if (configured !== undefined) {
-    if (configured.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(`${envName} is too short: at least ${MIN_SECRET_LENGTH} characters are required`);
-    }
-    return { value: configured, source: 'configuration' };
-  }
+function resolveSecret(configured: string | undefined, dataDir: string, file: string) {
+  if (configured !== undefined) return { value: configured, source: 'configuration' };
   const path = join(dataDir, file);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
@@ -41,9 +40,14 @@ function resolveSecret(configured: string | undefined, envName: string, dataDir:
   return { value, source: path };
 }
 
+/**
+ * The server secrets from `secrets` (a section of a parsed configuration) or the data directory. Configured values
+ * are checked against the schema again, so a direct caller gets the same problems as `warden config check`.
+ */
 export function loadServerSecrets(secrets: { pepper?: string; master_key?: string }, dataDir: string): ServerSecrets {
-  const pepper = resolveSecret(secrets.pepper, 'WARDEN_PEPPER (secrets.pepper)', dataDir, 'pepper');
-  const master = resolveSecret(secrets.master_key, 'WARDEN_MASTER_KEY (secrets.master_key)', dataDir, 'master.key');
+  const configured = parseConfig({ secrets }).secrets;
+  const pepper = resolveSecret(configured.pepper, dataDir, 'pepper');
+  const master = resolveSecret(configured.master_key, dataDir, 'master.key');
   return {
     pepper: Buffer.from(pepper.value, 'utf8'),
     masterKey: Buffer.from(hkdfSync('sha256', master.value, 'warden', 'warden master key v1', 32)),
@@ -61,7 +65,7 @@ export async function checkPepperFingerprint(settings: SettingsRepository, peppe
   if (stored !== fingerprint) {
     throw new ConfigError(
       'the pepper differs from the one this database was first used with, so no stored API key would verify; ' +
-        'set WARDEN_PEPPER (or the data directory) to the original value',
+        `set ${configField('secrets.pepper').env} (or the data directory) to the original value`,
     );
   }
 }
