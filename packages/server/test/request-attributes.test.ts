@@ -141,4 +141,3 @@ describe('decisionAttributes: proxy dialects for trusted peers only', () => {
     });
   });
 });
-
