@@ -13,6 +13,9 @@ import { tempDir } from './databases.js';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const CLI = join(REPO_ROOT, 'packages/server/dist/cli/main.js');
 
+/** A plaintext API key as the CLI and `warden serve` print it: prefix, id, secret. */
+export const KEY_PATTERN = /^wdn_[0-9A-Za-z]+_[0-9A-Za-z]+$/;
+
 /** Builds dist/ (for `beforeAll`): `tsc -b` only rebuilds what changed; the lock keeps suites from racing. */
 export function buildCli(): void {
   const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthorizationServer, type TestAuthorizationServer } from './support/authorization-server.js';
+// The authorization server is SDK test support, shared with the SDK's own credential tests.
+import { startAuthorizationServer, type TestAuthorizationServer } from '../../sdk/test/support/authorization-server.js';
+import { buildCli, CLI } from './helpers/cli.js';
+import { tempDir } from './helpers/databases.js';
 
-/** The real CLI, as built by `npm run build` (the root `npm test` builds before it tests). */
-const CLI = resolve(import.meta.dirname, '../../server/dist/cli/main.js');
 const KEY = 'cli-billing-key-6f5e4d3c2b1a';
 const CLIENT_SECRET = 'cli-client-secret-a1b2c3d4e5';
 
@@ -40,8 +40,9 @@ function runCli(args: string[], options: { env?: Record<string, string>; input?:
 /** Introspect a token at the authorization server, as a resource server would. */
 const introspect = (token: string) => as.introspect(token, { id: 'cli-svc', secret: CLIENT_SECRET });
 
+beforeAll(buildCli, 180_000);
+
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   as = await startAuthorizationServer();
   as.addClient({
     client_id: 'cli-svc',
@@ -58,7 +59,7 @@ beforeAll(async () => {
     redirect_uris: [],
   });
   as.users.set('dave', { password: 'dave-password-5', otp: { code: '246810', style: 'keycloak' } });
-  directory = await mkdtemp(join(tmpdir(), 'warden-cli-token-'));
+  directory = tempDir('warden-cli-token');
   await writeFile(
     join(directory, 'credentials.yaml'),
     [
@@ -93,6 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await as?.close();
+  if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
 const env = { BILLING_KEY: KEY, ORDERS_SECRET: CLIENT_SECRET };

@@ -1,0 +1,127 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, runCleanups, warden, wardenJson, workDir } from './helpers/cli.js';
+
+beforeAll(buildCli, 180_000);
+afterEach(runCleanups);
+
+describe('config check', () => {
+  const pepper = 'pepper-from-env-0123456789abcdefghijkl';
+  const masterKey = 'master-key-in-file-0123456789abcdefghij';
+  const staticKey = 'static-plaintext-key-0123456789';
+  const dbPassword = 'db-password-0123';
+
+  function validConfigDir(): string {
+    const cwd = workDir();
+    writeFileSync(
+      join(cwd, 'warden.yaml'),
+      [
+        'server:',
+        '  port: ${PORT:-9191}',
+        'database:',
+        `  url: postgres://warden:${dbPassword}@db.internal:5432/warden`,
+        'secrets:',
+        '  pepper: ${PEPPER}',
+        `  master_key: ${masterKey}`,
+        'api_keys:',
+        '  static:',
+        `    ${staticKey}:`,
+        '      subject: ci',
+        '      admin: true',
+        '',
+      ].join('\n'),
+    );
+    return cwd;
+  }
+
+  it('a valid configuration exits 0 and prints it with secrets redacted (human)', async () => {
+    const cwd = validConfigDir();
+    const run = await warden(['config', 'check'], { cwd, env: { PEPPER: pepper } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`configuration is valid (${join(cwd, 'warden.yaml')})`);
+    expect(run.stdout).toContain('port: 9191');
+    expect(run.stdout).toContain('pepper: "[redacted]"');
+    expect(run.stdout).toContain('master_key: "[redacted]"');
+    expect(run.stdout).toContain('url: postgres://warden:[redacted]@db.internal:5432/warden');
+    expect(run.stdout).toContain('"[redacted]#1":');
+    for (const secret of [pepper, masterKey, staticKey, dbPassword]) {
+      expect(run.stdout).not.toContain(secret);
+      expect(run.stderr).not.toContain(secret);
+    }
+  });
+
+  it('a valid configuration exits 0 and prints it with secrets redacted (--json)', async () => {
+    const cwd = validConfigDir();
+    const run = await warden(['config', 'check', '--json'], { cwd, env: { PEPPER: pepper } });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.valid).toBe(true);
+    expect(out.file).toBe(join(cwd, 'warden.yaml'));
+    expect(out.config.secrets).toEqual({ pepper: '[redacted]', master_key: '[redacted]' });
+    expect(out.config.database.url).toBe('postgres://warden:[redacted]@db.internal:5432/warden');
+    expect(Object.keys(out.config.api_keys.static)).toEqual(['[redacted]#1']);
+    expect(out.config.api_keys.static['[redacted]#1']).toMatchObject({ subject: 'ci', admin: true });
+    expect(out.config.server.port).toBe(9191);
+    for (const secret of [pepper, masterKey, staticKey, dbPassword]) expect(run.stdout).not.toContain(secret);
+  });
+
+  it('without a file it reports defaults, environment and flags, data dir in the working directory', async () => {
+    const cwd = workDir();
+    const out = await wardenJson(['config', 'check', '--database', 'sqlite:/x/y.db'], {
+      cwd,
+      env: { WARDEN_PORT: '7000' },
+    });
+    expect(out.file).toBeNull();
+    expect(out.config.data_dir).toBe(join(cwd, '.warden'));
+    expect(out.config.database.url).toBe('sqlite:/x/y.db');
+    expect(out.config.server.port).toBe(7000);
+  });
+
+  it('an unknown key exits 2 with the path and a did-you-mean (human, on stderr)', async () => {
+    const cwd = workDir();
+    writeFileSync(join(cwd, 'warden.yaml'), 'server:\n  prot: 80\napi_keys:\n  cache:\n    tll: 5s\n');
+    const run = await warden(['config', 'check'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`error: invalid configuration (${join(cwd, 'warden.yaml')}):`);
+    expect(run.stderr).toContain('  - server.prot: unknown key (did you mean "port"?)');
+    expect(run.stderr).toContain('  - api_keys.cache.tll: unknown key (did you mean "ttl"?)');
+  });
+
+  it('an invalid configuration exits 2 with code config_invalid and the problems (--json)', async () => {
+    const cwd = workDir();
+    writeFileSync(join(cwd, 'warden.yaml'), 'sever:\n  port: 80\nlog:\n  level: loud\n');
+    const out = await wardenJson(['config', 'check'], { cwd }, 2);
+    expect(out.error).toBe('config_invalid');
+    expect(out.problems).toHaveLength(2);
+    expect(out.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^sever: unknown key \(did you mean "server"\?\); valid keys here: data_dir, /),
+        expect.stringMatching(/^log\.level: Invalid option: expected one of "fatal"/),
+      ]),
+    );
+  });
+
+  it('a missing ${VAR} exits 2 naming the variable', async () => {
+    const cwd = workDir();
+    writeFileSync(join(cwd, 'warden.yaml'), 'secrets:\n  pepper: ${MISSING_PEPPER}\n');
+    const out = await wardenJson(['config', 'check'], { cwd }, 2);
+    expect(out.problems).toEqual(['secrets.pepper: environment variable MISSING_PEPPER is not set']);
+  });
+
+  it('a too-short WARDEN_PEPPER exits 2 and never echoes it', async () => {
+    const cwd = workDir();
+    const out = await wardenJson(['config', 'check'], { cwd, env: { WARDEN_PEPPER: 'short-pepper-xyz' } }, 2);
+    expect(out.problems).toEqual(['secrets.pepper: too short, at least 32 characters are required']);
+    expect(JSON.stringify(out)).not.toContain('short-pepper-xyz');
+  });
+
+  it('--config names the file; a missing one exits 2', async () => {
+    const cwd = workDir();
+    writeFileSync(join(cwd, 'other.yaml'), 'server:\n  port: 7001\n');
+    expect((await wardenJson(['config', 'check', '--config', 'other.yaml'], { cwd })).config.server.port).toBe(7001);
+    const out = await wardenJson(['config', 'check', '--config', 'absent.yaml'], { cwd }, 2);
+    expect(out.message).toBe(`config file ${join(cwd, 'absent.yaml')} does not exist`);
+  });
+});

@@ -1,0 +1,38 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, runCleanups, warden, workDir } from './helpers/cli.js';
+
+beforeAll(buildCli, 180_000);
+afterEach(runCleanups);
+
+describe('usage', () => {
+  it('--help prints the commands and exits 0', async () => {
+    const run = await warden(['--help'], { cwd: workDir() });
+    expect(run.code).toBe(0);
+    for (const command of ['serve', 'migrate', 'config', 'keys']) expect(run.stdout).toContain(command);
+  });
+
+  it('keys --help lists every key command', async () => {
+    const run = await warden(['keys', '--help'], { cwd: workDir() });
+    expect(run.code).toBe(0);
+    for (const command of ['create', 'list', 'show', 'revoke', 'rotate', 'verify'])
+      expect(run.stdout).toContain(command);
+  });
+
+  it('an unknown command exits 2', async () => {
+    const run = await warden(['frobnicate'], { cwd: workDir() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('an unknown option exits 2', async () => {
+    const run = await warden(['keys', 'list', '--colour'], { cwd: workDir() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--colour'");
+  });
+
+  it('a missing required option or argument exits 2', async () => {
+    const cwd = workDir();
+    expect((await warden(['keys', 'create'], { cwd })).code).toBe(2);
+    expect((await warden(['keys', 'show'], { cwd })).code).toBe(2);
+  });
+});
