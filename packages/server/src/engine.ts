@@ -16,6 +16,7 @@ import { AuditRepository } from './store/audit.js';
 import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest, ping } from './store/migrations.js';
 import { SettingsRepository } from './store/settings.js';
+import { isPromise, type MaybePromise } from './util/maybe-promise.js';
 
 export interface CreateWardenOptions {
   /** Configuration in the YAML shape (validated here), e.g. `{ database: { url: 'sqlite:./warden.db' } }`. */
@@ -49,6 +50,11 @@ export interface Warden {
    * which must hold. Never throws: a storage fault is a 503 `unavailable` decision.
    */
   decide(attributes: RequestAttributes, requirements?: Requirements | RequirementLevels): Promise<Decision>;
+  /**
+   * `decide`, answered synchronously when no I/O is needed (a verified credential in cache): the decision
+   * endpoint's hot path. A promise only when storage must be read. Never throws.
+   */
+  decideNow(attributes: RequestAttributes, requirements?: Requirements | RequirementLevels): MaybePromise<Decision>;
   /** Creates the first admin key if this deployment never had one and has no static keys; null otherwise. */
   bootstrapAdminKey(): Promise<IssuedKey | null>;
   /** Resolves when storage answers; rejects otherwise. */
@@ -130,6 +136,40 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
   };
   let closed = false;
 
+  /** A storage fault (or a bug) is a 503 decision: fail closed, never throw. */
+  const failClosed = (error: unknown): Decision => {
+    metrics.storageFaults.inc({ operation: 'decide' });
+    logger.error({ err: error }, 'decision failed closed: storage fault');
+    return denyDecision('unavailable');
+  };
+  const counted = (decision: Decision, started: bigint): Decision => {
+    metrics.recordDecision(
+      decision.allow ? 'allow' : 'deny',
+      decision.allow ? decision.principal.credential.kind : 'none',
+      decision.allow ? 'ok' : decision.code,
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+    return decision;
+  };
+  function decideNow(
+    attributes: RequestAttributes,
+    requirements?: Requirements | RequirementLevels,
+  ): MaybePromise<Decision> {
+    const started = process.hrtime.bigint();
+    let decision: MaybePromise<Decision>;
+    try {
+      decision = decide(chain, attributes, matchRule, requirements);
+    } catch (error) {
+      return counted(failClosed(error), started);
+    }
+    return isPromise(decision)
+      ? decision.then(
+          (settled) => counted(settled, started),
+          (error: unknown) => counted(failClosed(error), started),
+        )
+      : counted(decision, started);
+  }
+
   return {
     config,
     logger,
@@ -138,25 +178,9 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     audit,
     capabilities,
     keys: apiKeys.service,
-    authenticate: (attributes) => chain.authenticate(attributes),
-    async decide(attributes, requirements) {
-      const started = process.hrtime.bigint();
-      let decision: Decision;
-      try {
-        decision = await decide(chain, attributes, matchRule, requirements);
-      } catch (error) {
-        metrics.storageFaults.inc({ operation: 'decide' });
-        logger.error({ err: error }, 'decision failed closed: storage fault');
-        decision = denyDecision('unavailable');
-      }
-      metrics.recordDecision(
-        decision.allow ? 'allow' : 'deny',
-        decision.allow ? decision.principal.credential.kind : 'none',
-        decision.allow ? 'ok' : decision.code,
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-      return decision;
-    },
+    authenticate: async (attributes) => chain.authenticate(attributes),
+    decideNow,
+    decide: async (attributes, requirements) => decideNow(attributes, requirements),
     bootstrapAdminKey: () => apiKeys.bootstrapAdminKey(),
     ready: () => ping(database.db as never),
     syncKeyChanges: () => apiKeys.syncChanges(),

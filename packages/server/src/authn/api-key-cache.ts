@@ -5,6 +5,8 @@ export interface CachedApiKey {
   record: ApiKeyRecord;
   /** Built once per cache fill (frozen): the hot path hands out the same object. */
   principal: Principal;
+  /** The successful verification result for this key, allocated once: a verified hit returns this object. */
+  allowed: { ok: true; principal: Principal };
   storedAt: number;
 }
 
@@ -20,6 +22,13 @@ export interface CachedApiKey {
 export class ApiKeyCache {
   private readonly known = new Map<string, CachedApiKey>();
   private readonly unknown = new Map<string, number>();
+  /**
+   * Keys already proven in full (format, checksum, record, HMAC), by a SHA-256 digest of the whole presented
+   * key: a repeated key skips all of that. An entry counts only while it is still the current entry of its key
+   * id in `known`, so every eviction of a record (revocation, rotation, a change seen by the poller, TTL) ends
+   * its verified digests too. Digests only: the plaintext is never kept.
+   */
+  private readonly verified = new Map<string, CachedApiKey>();
 
   private readonly now: () => number;
 
@@ -50,9 +59,25 @@ export class ApiKeyCache {
     return undefined;
   }
 
-  setKnown(record: ApiKeyRecord, principal: Principal): void {
+  setKnown(record: ApiKeyRecord, principal: Principal): CachedApiKey {
     this.unknown.delete(record.id);
-    putBounded(this.known, record.id, { record, principal, storedAt: this.now() }, this.options.maxEntries);
+    const entry: CachedApiKey = { record, principal, allowed: { ok: true, principal }, storedAt: this.now() };
+    putBounded(this.known, record.id, entry, this.options.maxEntries);
+    return entry;
+  }
+
+  /** The entry of a key whose presented form with this digest was verified in full, while it is current. */
+  getVerified(digest: string): CachedApiKey | undefined {
+    const entry = this.verified.get(digest);
+    if (entry === undefined) return undefined;
+    if (this.known.get(entry.record.id) === entry && this.now() - entry.storedAt < this.options.ttl) return entry;
+    this.verified.delete(digest);
+    return undefined;
+  }
+
+  /** Remembers that the key presented with this digest was verified in full against `entry`. */
+  setVerified(digest: string, entry: CachedApiKey): void {
+    if (this.known.get(entry.record.id) === entry) putBounded(this.verified, digest, entry, this.options.maxEntries);
   }
 
   setUnknown(id: string): void {
@@ -67,11 +92,12 @@ export class ApiKeyCache {
   clear(): void {
     this.known.clear();
     this.unknown.clear();
+    this.verified.clear();
   }
 
   /** Entries held, by side (exported as `warden_api_key_cache_entries`). */
-  get sizes(): { known: number; unknown: number } {
-    return { known: this.known.size, unknown: this.unknown.size };
+  get sizes(): { known: number; unknown: number; verified: number } {
+    return { known: this.known.size, unknown: this.unknown.size, verified: this.verified.size };
   }
 }
 

@@ -1,10 +1,10 @@
-import type { Principal } from '@warden/sdk';
+import { hash } from 'node:crypto';
 import type { ApiKeyChangePoller } from '../cluster/api-key-change-poller.js';
 import type { LastUsedWriter } from '../cluster/last-used-writer.js';
-import { parseApiKey } from '../issue/api-key-format.js';
+import { type ParsedApiKey, parseApiKey } from '../issue/api-key-format.js';
 import { verifyApiKeySecret } from '../issue/api-key-hash.js';
-import type { ApiKeyRecord, ApiKeyRepository } from '../store/api-keys.js';
-import type { ApiKeyCache } from './api-key-cache.js';
+import type { ApiKeyRepository } from '../store/api-keys.js';
+import type { ApiKeyCache, CachedApiKey } from './api-key-cache.js';
 import type { PresentedCredential } from './presented.js';
 import { principalFromApiKey } from './principal-from-key.js';
 import type { StaticApiKeys } from './static-api-key.js';
@@ -21,9 +21,10 @@ export interface ApiKeyAuthenticatorDeps {
 }
 
 /**
- * Verifies an API key: static keys first, then the format and checksum (no storage access for garbage), then
- * the record by its public id (cache, else store), then the secret against the stored HMAC digest in constant
- * time, then revocation and expiry.
+ * Verifies an API key: static keys first; then a key already proven in full, found by the SHA-256 digest of
+ * what was presented (no parsing, lookup or HMAC for a repeated key); otherwise the format and checksum (no
+ * storage access for garbage), the record by its public id (cache, else store), and the secret against the
+ * stored HMAC digest in constant time. Revocation and expiry are checked on every request.
  */
 export class ApiKeyAuthenticator implements Authenticator {
   readonly kind = 'api_key' as const;
@@ -37,50 +38,69 @@ export class ApiKeyAuthenticator implements Authenticator {
     );
   }
 
-  authenticate(credential: PresentedCredential): Promise<AuthResult> {
+  authenticate(credential: PresentedCredential): AuthResult | Promise<AuthResult> {
     return this.verify('value' in credential ? credential.value : '');
   }
 
-  async verify(presented: string): Promise<AuthResult> {
+  /**
+   * Verifies a presented key. Answers synchronously whenever no storage read is needed (a verified key seen
+   * before, a cached record, garbage); returns a promise only when it must read the store.
+   */
+  verify(presented: string): AuthResult | Promise<AuthResult> {
     const staticPrincipal = this.deps.staticKeys.match(presented);
     if (staticPrincipal) return { ok: true, principal: staticPrincipal };
 
+    // A cache is only trusted while the invalidation feed is alive; otherwise read through (fail closed).
+    const trusted = this.deps.poller.isFresh();
+    const digest = hash('sha256', presented, 'base64');
+    if (trusted) {
+      const verified = this.deps.cache.getVerified(digest);
+      if (verified) return this.status(verified);
+    }
+
     const parsed = parseApiKey(presented);
-    if (!parsed) return denied('malformed_credentials', 'The API key fails its format or checksum.');
+    if (!parsed) return MALFORMED;
+    if (trusted) {
+      const cached = this.deps.cache.get(parsed.id);
+      if (cached === null) return denied('invalid_credentials', undefined, parsed.id);
+      if (cached !== undefined) return this.prove(parsed, cached, digest);
+    }
+    return this.readThrough(parsed, digest);
+  }
 
-    const found = await this.lookup(parsed.id);
-    if (found === null) return denied('invalid_credentials', undefined, parsed.id);
-    const { record, principal } = found;
+  /** The record from the store (then cached), or the unknown id remembered. Throws only when the store fails. */
+  private async readThrough(parsed: ParsedApiKey, digest: string): Promise<AuthResult> {
+    const record = await this.deps.repository.findById(parsed.id);
+    if (record === null) {
+      this.deps.cache.setUnknown(parsed.id);
+      return denied('invalid_credentials', undefined, parsed.id);
+    }
+    return this.prove(parsed, this.deps.cache.setKnown(record, principalFromApiKey(record)), digest);
+  }
 
+  /** Proves the secret against the stored HMAC digest in constant time; remembers a proven key by its digest. */
+  private prove(parsed: ParsedApiKey, entry: CachedApiKey, digest: string): AuthResult {
+    const { record } = entry;
     // The secret is checked before status so a guesser learns nothing about revoked or expired keys.
     const secretMatches = verifyApiKeySecret(this.deps.pepper, record.salt, parsed.secret, record.secretHash);
     if (!secretMatches || record.prefix !== parsed.prefix) {
       return denied('invalid_credentials', undefined, parsed.id);
     }
-    if (record.revokedAt !== null) return denied('revoked', undefined, parsed.id);
-    const now = this.deps.now();
-    if (record.expiresAt !== null && record.expiresAt <= now) return denied('expired', undefined, parsed.id);
-
-    this.deps.lastUsed.touch(record.id, now);
-    return { ok: true, principal };
+    this.deps.cache.setVerified(digest, entry);
+    return this.status(entry);
   }
 
-  /** The record and its principal, or null when no key has this id. Throws only when the store fails. */
-  private async lookup(id: string): Promise<{ record: ApiKeyRecord; principal: Principal } | null> {
-    const { cache, poller, repository } = this.deps;
-    // A cache is only trusted while the invalidation feed is alive; otherwise read through (fail closed).
-    if (poller.isFresh()) {
-      const cached = cache.get(id);
-      if (cached === null) return null;
-      if (cached !== undefined) return cached;
-    }
-    const record = await repository.findById(id);
-    if (record === null) {
-      cache.setUnknown(id);
-      return null;
-    }
-    const principal = principalFromApiKey(record);
-    cache.setKnown(record, principal);
-    return { record, principal };
+  /** Revocation and expiry, checked on every request, verified or not. */
+  private status(entry: CachedApiKey): AuthResult {
+    const { record } = entry;
+    if (record.revokedAt !== null) return denied('revoked', undefined, record.id);
+    const now = this.deps.now();
+    if (record.expiresAt !== null && record.expiresAt <= now) return denied('expired', undefined, record.id);
+    this.deps.lastUsed.touch(record.id, now);
+    return entry.allowed;
   }
 }
+
+const MALFORMED: AuthResult = Object.freeze(
+  denied('malformed_credentials', 'The API key fails its format or checksum.'),
+);

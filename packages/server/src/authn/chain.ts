@@ -1,3 +1,4 @@
+import { isPromise, type MaybePromise } from '../util/maybe-promise.js';
 import type { FailureAuditor } from './failure-auditor.js';
 import { presentedCredentials } from './presented.js';
 import { type Authenticator, type AuthResult, denied, type RequestAttributes } from './types.js';
@@ -19,7 +20,7 @@ export class AuthenticatorChain {
     this.cookieNames = authenticators.flatMap((authenticator) => authenticator.cookieNames ?? []);
   }
 
-  async authenticate(attributes: RequestAttributes): Promise<AuthResult> {
+  authenticate(attributes: RequestAttributes): MaybePromise<AuthResult> {
     const presentation = presentedCredentials(attributes, this.cookieNames);
     if (presentation.kind === 'none') return denied('missing_credentials');
     if (presentation.kind === 'malformed') {
@@ -32,8 +33,12 @@ export class AuthenticatorChain {
     for (const authenticator of this.authenticators) {
       const credential = presentation.credentials.find((presented) => authenticator.accepts(presented));
       if (credential === undefined) continue;
-      const result = await authenticator.authenticate(credential, attributes);
-      return result.ok ? result : this.failed(attributes, authenticator, result);
+      const result = authenticator.authenticate(credential, attributes);
+      return isPromise(result)
+        ? result.then((settled) => (settled.ok ? settled : this.failed(attributes, authenticator, settled)))
+        : result.ok
+          ? result
+          : this.failed(attributes, authenticator, result);
     }
     return this.failed(
       attributes,

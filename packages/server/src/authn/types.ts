@@ -1,4 +1,5 @@
 import type { CredentialKind, DecisionErrorCode, Principal } from '@warden/sdk';
+import type { MaybePromise } from '../util/maybe-promise.js';
 import type { PresentedCredential } from './presented.js';
 
 /** What an entry point knows about the request being decided. Header names are lower-case. */
@@ -36,6 +37,9 @@ export interface Authenticator {
   readonly cookieNames?: readonly string[];
   /** Whether this presented credential is one it verifies (cheap, no I/O). */
   accepts(credential: PresentedCredential): boolean;
-  /** Verifies a credential it accepted: a value for an answer, a throw only for a fault. */
-  authenticate(credential: PresentedCredential, attributes: RequestAttributes): Promise<AuthResult>;
+  /**
+   * Verifies a credential it accepted: a value for an answer, a throw (or rejection) only for a fault. Answers
+   * synchronously when it needs no I/O.
+   */
+  authenticate(credential: PresentedCredential, attributes: RequestAttributes): MaybePromise<AuthResult>;
 }

@@ -1,7 +1,8 @@
 import type { DecisionErrorCode, Principal } from '@warden/sdk';
 import { DECISION_ERRORS } from '@warden/sdk';
 import type { AuthenticatorChain } from '../authn/chain.js';
-import type { RequestAttributes } from '../authn/types.js';
+import type { AuthResult, RequestAttributes } from '../authn/types.js';
+import { isPromise, type MaybePromise } from '../util/maybe-promise.js';
 import { checkRequirements, type RequirementLevels, type Requirements, requirementLevels } from './requirements.js';
 
 export type Decision =
@@ -24,14 +25,21 @@ export function denyDecision(code: DecisionErrorCode, message?: string): Decisio
  * The one pipeline: match rule -> authenticate -> requirements -> decision. The rule's requirements and the
  * caller's (plugin, route) must all hold. Storage faults throw.
  */
-export async function decide(
+export function decide(
   chain: AuthenticatorChain,
   attributes: RequestAttributes,
   matchRule: RuleMatcher = allowAnyValidCredential,
   extra: Requirements | RequirementLevels = [],
-): Promise<Decision> {
+): MaybePromise<Decision> {
   const levels = [matchRule(attributes), ...requirementLevels(extra)];
-  const authenticated = await chain.authenticate(attributes);
+  const authenticated = chain.authenticate(attributes);
+  return isPromise(authenticated)
+    ? authenticated.then((settled) => conclude(settled, levels))
+    : conclude(authenticated, levels);
+}
+
+/** The decision once the caller is known: the requirements of every level, checked on every request. */
+function conclude(authenticated: AuthResult, levels: RequirementLevels): Decision {
   if (!authenticated.ok) return denyDecision(authenticated.code, authenticated.message);
   const authorized = checkRequirements(authenticated.principal, levels);
   if (!authorized.ok) return denyDecision(authorized.code, authorized.message);

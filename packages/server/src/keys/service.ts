@@ -176,7 +176,7 @@ export class ApiKeyService {
   }
 
   /** Verifies a presented key exactly as the decision endpoint does. */
-  verify(presented: string): Promise<AuthResult> {
+  async verify(presented: string): Promise<AuthResult> {
     return this.deps.authenticator.verify(presented);
   }
 

@@ -37,16 +37,17 @@ export class Metrics {
   }
 
   /** Exports the API key cache's sizes, read at scrape time (nothing is counted on the hot path). */
-  observeApiKeyCache(sizes: () => { known: number; unknown: number }): void {
+  observeApiKeyCache(sizes: () => { known: number; unknown: number; verified: number }): void {
     new Gauge({
       name: 'warden_api_key_cache_entries',
-      help: 'API key cache entries: known keys (records) and unknown ids (remembered for negative_ttl)',
+      help: 'API key cache entries: known keys (records), unknown ids (remembered for negative_ttl), verified key digests',
       labelNames: ['kind'],
       registers: [this.registry],
       collect() {
-        const { known, unknown } = sizes();
+        const { known, unknown, verified } = sizes();
         this.set({ kind: 'known' }, known);
         this.set({ kind: 'unknown' }, unknown);
+        this.set({ kind: 'verified' }, verified);
       },
     });
   }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Warden } from '../../engine.js';
 import { apiErrorBody } from '../../errors/bodies.js';
 import { WardenError } from '../../errors/warden-error.js';
+import { isPromise } from '../../util/maybe-promise.js';
 import { writeDecision } from '../decision-answer.js';
 import { decisionAttributes } from '../proxies/original-request.js';
 import { pathOf, type TrustedProxies } from '../request-attributes.js';
@@ -33,15 +34,26 @@ export function handleDecideRequest(
   response: ServerResponse,
 ): void {
   const ownPath = pathOf(request.url ?? '').slice(DECIDE_PREFIX.length) || '/';
-  warden
-    .decide(decisionAttributes(request, ownPath, trusted))
-    .then((decision) => writeDecision(response, decision))
-    .catch((error: unknown) => {
-      // warden.decide turns faults into 503 decisions; reaching here is a bug. Fail closed, say nothing more.
-      warden.logger.error({ err: error }, 'decision endpoint failed');
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-      response.end(INTERNAL_ERROR_BODY);
-    });
+  try {
+    const decision = warden.decideNow(decisionAttributes(request, ownPath, trusted));
+    // A verified credential in cache is answered in this same tick: no promise, no microtask.
+    if (isPromise(decision)) {
+      decision
+        .then((settled) => writeDecision(response, settled))
+        .catch((error: unknown) => failed(warden, response, error));
+    } else {
+      writeDecision(response, decision);
+    }
+  } catch (error) {
+    failed(warden, response, error);
+  }
+}
+
+/** decideNow turns faults into 503 decisions; reaching here is a bug. Fail closed, say nothing more. */
+function failed(warden: Warden, response: ServerResponse, error: unknown): void {
+  warden.logger.error({ err: error }, 'decision endpoint failed');
+  if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+  response.end(INTERNAL_ERROR_BODY);
 }
 
 export function registerDecideRoutes(app: FastifyInstance, warden: Warden, trusted: TrustedProxies): void {
