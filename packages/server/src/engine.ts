@@ -142,20 +142,19 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     logger.error({ err: error }, 'decision failed closed: storage fault');
     return denyDecision('unavailable');
   };
+  /** `started` is 0n for decisions that are not timed (see Metrics.timeThisDecision). */
   const counted = (decision: Decision, started: bigint): Decision => {
-    metrics.recordDecision(
-      decision.allow ? 'allow' : 'deny',
-      decision.allow ? decision.principal.credential.kind : 'none',
-      decision.allow ? 'ok' : decision.code,
-      Number(process.hrtime.bigint() - started) / 1e9,
-    );
+    metrics.countDecision(decision.allow, decision.allow ? decision.principal.credential.kind : decision.code);
+    if (started !== 0n) {
+      metrics.observeDecisionSeconds(decision.allow, Number(process.hrtime.bigint() - started) / 1e9);
+    }
     return decision;
   };
   function decideNow(
     attributes: RequestAttributes,
     requirements?: Requirements | RequirementLevels,
   ): MaybePromise<Decision> {
-    const started = process.hrtime.bigint();
+    const started = metrics.timeThisDecision() ? process.hrtime.bigint() : 0n;
     let decision: MaybePromise<Decision>;
     try {
       decision = decide(chain, attributes, matchRule, requirements);

@@ -14,7 +14,22 @@ export type Decision =
  * then every request needs only a valid credential.
  */
 export type RuleMatcher = (attributes: RequestAttributes) => Requirements;
-export const allowAnyValidCredential: RuleMatcher = () => ({});
+const ANY_VALID_CREDENTIAL: Requirements = Object.freeze({});
+export const allowAnyValidCredential: RuleMatcher = () => ANY_VALID_CREDENTIAL;
+
+/**
+ * Principals are frozen and shared through the caches, so the allow decision for one is made once: a cached
+ * credential's decision allocates nothing.
+ */
+const allowDecisions = new WeakMap<Principal, Decision>();
+function allowDecisionFor(principal: Principal): Decision {
+  let decision = allowDecisions.get(principal);
+  if (decision === undefined) {
+    decision = Object.freeze({ allow: true, status: 200, principal }) as Decision;
+    allowDecisions.set(principal, decision);
+  }
+  return decision;
+}
 
 export function denyDecision(code: DecisionErrorCode, message?: string): Decision {
   const entry = DECISION_ERRORS[code];
@@ -31,7 +46,9 @@ export function decide(
   matchRule: RuleMatcher = allowAnyValidCredential,
   extra: Requirements | RequirementLevels = [],
 ): MaybePromise<Decision> {
-  const levels = [matchRule(attributes), ...requirementLevels(extra)];
+  const ruleLevel = matchRule(attributes);
+  const extraLevels = requirementLevels(extra);
+  const levels = extraLevels.length === 0 ? [ruleLevel] : [ruleLevel, ...extraLevels];
   const authenticated = chain.authenticate(attributes);
   return isPromise(authenticated)
     ? authenticated.then((settled) => conclude(settled, levels))
@@ -43,5 +60,5 @@ function conclude(authenticated: AuthResult, levels: RequirementLevels): Decisio
   if (!authenticated.ok) return denyDecision(authenticated.code, authenticated.message);
   const authorized = checkRequirements(authenticated.principal, levels);
   if (!authorized.ok) return denyDecision(authorized.code, authorized.message);
-  return { allow: true, status: 200, principal: authenticated.principal };
+  return allowDecisionFor(authenticated.principal);
 }

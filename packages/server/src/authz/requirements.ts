@@ -25,8 +25,10 @@ export interface Requirements {
 export type RequirementLevels = readonly Requirements[];
 
 /** Normalizes what callers pass (nothing, one level, or several) to a list of levels. */
+const NO_LEVELS: RequirementLevels = Object.freeze([]);
+
 export function requirementLevels(requirements: Requirements | RequirementLevels | undefined): RequirementLevels {
-  if (requirements === undefined) return [];
+  if (requirements === undefined) return NO_LEVELS;
   return Array.isArray(requirements) ? requirements : [requirements as Requirements];
 }
 

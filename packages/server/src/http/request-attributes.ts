@@ -4,6 +4,7 @@ import { TLSSocket } from 'node:tls';
 import type { RequestAttributes } from '../authn/types.js';
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key']);
+const CREDENTIAL_HEADER_LENGTHS = new Set([...CREDENTIAL_HEADERS].map((name) => name.length));
 
 /**
  * Node keeps only the first `Authorization` header and joins repeated `X-API-Key` headers, which would hide a
@@ -14,6 +15,8 @@ export function headersWithRepeatedCredentials(request: IncomingMessage): Reques
   let repeated: Record<string, string[]> | null = null;
   const seen = new Map<string, string>();
   for (let i = 0; i < raw.length; i += 2) {
+    // Only two names matter; comparing lengths first spares a lower-cased copy of every other header name.
+    if (!CREDENTIAL_HEADER_LENGTHS.has(raw[i]!.length)) continue;
     const name = raw[i]!.toLowerCase();
     if (!CREDENTIAL_HEADERS.has(name)) continue;
     const first = seen.get(name);
