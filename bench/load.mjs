@@ -31,12 +31,13 @@ class LatencyHistogram {
 
 /**
  * Drives `url` for `seconds` with `connections` connections. `requestSets[i]` is the request list of
- * connection i (modulo its length); each connection cycles through its own list.
+ * connection i (modulo its length); each connection cycles through its own list. `expectStatus` is the status
+ * every answer must have (a denial target expects 401); any other answer counts as `unexpected`.
  */
-export function runLoad({ url, seconds, connections, requestSets }) {
+export function runLoad({ url, seconds, connections, requestSets, expectStatus = 200 }) {
   const latencies = new LatencyHistogram();
   let ok = 0;
-  let non2xx = 0;
+  let unexpected = 0;
   let client = 0;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -57,18 +58,18 @@ export function runLoad({ url, seconds, connections, requestSets }) {
           p50: latencies.quantile(0.5),
           p99: latencies.quantile(0.99),
           ok,
-          non2xx,
+          unexpected,
           errors: result.errors,
           seconds: result.duration || elapsed,
         });
       },
     );
     instance.on('response', (_client, status, _bytes, ms) => {
-      if (status >= 200 && status < 300) {
+      if (status === expectStatus) {
         ok++;
         latencies.record(ms);
       } else {
-        non2xx++;
+        unexpected++;
       }
     });
   });
@@ -79,7 +80,11 @@ export function runLoad({ url, seconds, connections, requestSets }) {
  * offset so at any moment the connections present different keys, and over a run every key is used.
  */
 export function keyedRequestSets(keys, connections, path) {
-  const requests = keys.map((key) => ({ method: 'GET', path, headers: { authorization: `Bearer ${key}` } }));
+  const requests = keys.map((key) =>
+    key === null
+      ? { method: 'GET', path, headers: {} }
+      : { method: 'GET', path, headers: { authorization: `Bearer ${key}` } },
+  );
   const sets = [];
   for (let c = 0; c < connections; c++) {
     const offset = Math.floor((c * keys.length) / connections);

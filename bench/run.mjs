@@ -1,11 +1,12 @@
 // `npm run bench`: Warden's decision endpoint against a bare node:http server, on loopback, in one run.
 // Method and how to read the numbers: bench/README.md.
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { createWarden } from 'warden';
 import { keyedRequestSets, runLoad } from './load.mjs';
 import { createRealKeys, insertFillerKeys } from './store.mjs';
@@ -24,7 +25,7 @@ const SETTINGS = {
   smallStore: 1_000,
   largeStore: env('BENCH_LARGE_STORE', 1_000_000),
 };
-const DEADLINE_MS = 290_000;
+const DEADLINE_MS = 480_000;
 const DECIDE_PATH = '/v1/decide';
 
 // Fixed, public test values (43 chars, like `openssl rand -base64 32`): the harness opens the same store
@@ -75,9 +76,32 @@ function wardenEnv() {
   return { ...clean, WARDEN_LOG_LEVEL: 'warn', WARDEN_PEPPER: PEPPER, WARDEN_MASTER_KEY: MASTER_KEY };
 }
 
-/** A reference server (bare-server.mjs, fastify-server.mjs): forked, reports its port over IPC. */
-function startReference(name, file) {
-  const child = fork(join(BENCH_DIR, file), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/**
+ * Servers run on CPU 1 and this process (the load generator) on CPU 0, where the machine has two CPUs and
+ * `taskset`: the two then never compete for one core, and server CPU per request is the server's alone.
+ * BENCH_PIN=0 turns it off.
+ */
+const PIN = (() => {
+  if (process.env.BENCH_PIN === '0' || cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const onServerCpu = (command, args) => (PIN ? ['taskset', ['-c', '1', command, ...args]] : [command, args]);
+
+/**
+ * A reference server (bare-server.mjs, fastify-server.mjs): a node child with an IPC channel, reporting its
+ * port over it. `env` adds variables (BENCH_ANSWER for the same-answer server).
+ */
+function startReference(name, file, env = {}) {
+  const [command, args] = onServerCpu(process.execPath, [join(BENCH_DIR, file)]);
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   return new Promise((resolve, reject) => {
     child.once('message', ({ port }) => resolve({ name, child, port }));
@@ -106,7 +130,11 @@ async function startWarden(name, dataDir, extraArgs = []) {
   const port = await freePort();
   const args = [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), ...extraArgs];
   // cwd is the temp dir, so no warden.yaml of the repository is picked up.
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args].filter(Boolean), {
+  const [command, commandArgs] = onServerCpu(
+    process.execPath,
+    [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args].filter(Boolean),
+  );
+  const child = spawn(command, commandArgs, {
     cwd: tempDir,
     env: wardenEnv(),
     // stdout carries the bootstrap admin key on first start: discard it, never print it.
@@ -128,6 +156,21 @@ async function startWarden(name, dataDir, extraArgs = []) {
   throw new Error(`${name} did not answer /healthz within 20 s`);
 }
 
+/** Warden's allow answer for `key`: status, headers (less the per-connection ones) and body, as sent. */
+async function allowAnswerOf(target, key) {
+  const response = await fetch(`http://127.0.0.1:${target.port}${DECIDE_PATH}`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  const body = await response.text();
+  const headers = {};
+  for (const [name, value] of response.headers) {
+    if (!['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name)) {
+      headers[name] = value;
+    }
+  }
+  return { status: response.status, headers, body };
+}
+
 async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -141,6 +184,7 @@ async function stopChild(child) {
 /** Before measuring: bare answers 200; warden allows a real key and denies a wrong one with 401. */
 async function verify(target, keys, unknownKey) {
   const url = `http://127.0.0.1:${target.port}${DECIDE_PATH}`;
+  if (target.expectStatus !== 200) return; // a denial target on a server verified as itself
   if (!target.name.startsWith('warden')) {
     const response = await fetch(url);
     if (response.status !== 200) fail(`${target.name} answered ${response.status}`);
@@ -176,7 +220,8 @@ async function measure(targets, requestSets, label) {
       url: `http://127.0.0.1:${target.port}${DECIDE_PATH}`,
       seconds,
       connections: SETTINGS.connections,
-      requestSets,
+      requestSets: target.requestSets ?? requestSets,
+      expectStatus: target.expectStatus ?? 200,
     });
     const cpuAfter = cpuMicros(target.child.pid);
     result.cpuPerRequest = cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / result.ok;
@@ -190,8 +235,8 @@ async function measure(targets, requestSets, label) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const target of order) {
       const result = await drive(target, SETTINGS.seconds);
-      if (result.errors > 0 || result.non2xx > 0) {
-        fail(`${label} ${target.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+      if (result.errors > 0 || result.unexpected > 0) {
+        fail(`${label} ${target.name}: ${result.unexpected} unexpected answers and ${result.errors} errors under load`);
       }
       log(
         `${label} round ${round + 1} ${target.name}: ${Math.round(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, server CPU ${result.cpuPerRequest?.toFixed(1)} us/request`,
@@ -258,10 +303,44 @@ async function main() {
   log(`store holds ${total} keys (filler inserted in ${Date.now() - t} ms)`);
   let noCache = await startWarden('warden, key cache off', dataDir, ['--config', noCacheConfig]);
 
+  // The bare server again, now sending Warden's own allow answer byte for byte (headers and JSON body).
+  const sameAnswer = await startReference('bare, same answer', 'bare-server.mjs', {
+    BENCH_ANSWER: JSON.stringify(await allowAnswerOf(warden, keys[0])),
+  });
+  // Warden denying: requests that carry the real key ids with a wrong secret (each one proven in full:
+  // checksum, lookup, HMAC, and a failure audit within its budgets), and requests with no credential at all.
+  // A Warden process of its own, so what denials leave behind (garbage, audit writes) is not charged to the
+  // allow rounds of the other.
+  const denying = await startWarden('warden (denials)', dataDir);
+  const { encodeBase62Fixed, randomBase62 } = await import(
+    pathToFileURL(join(ROOT, 'packages/server/dist/util/base62.js')).href
+  );
+  const { KEY_CHECKSUM_LENGTH } = await import(
+    pathToFileURL(join(ROOT, 'packages/server/dist/issue/api-key-format.js')).href
+  );
+  const wrongSecret = (key) => {
+    const body = `${key.split('_').slice(0, 2).join('_')}_${randomBase62(22)}`;
+    return body + encodeBase62Fixed(crc32(body), KEY_CHECKSUM_LENGTH);
+  };
+  const denials = (server) => [
+    {
+      ...server,
+      name: 'warden, deny: wrong secret',
+      expectStatus: 401,
+      requestSets: keyedRequestSets(keys.map(wrongSecret), SETTINGS.connections, DECIDE_PATH),
+    },
+    {
+      ...server,
+      name: 'warden, deny: no credential',
+      expectStatus: 401,
+      requestSets: keyedRequestSets([null], SETTINGS.connections, DECIDE_PATH),
+    },
+  ];
+
   const requestSets = keyedRequestSets(keys, SETTINGS.connections, DECIDE_PATH);
   const phases = [];
-  const runPhase = async (storeSize, references) => {
-    const targets = [...references, warden, noCache];
+  const runPhase = async (storeSize, references, extra = []) => {
+    const targets = [...references, warden, ...extra, noCache];
     for (const target of targets) await verify(target, keys, unknownKey);
     const results = await measure(targets, requestSets, `${storeSize} keys`);
     phases.push({
@@ -271,8 +350,10 @@ async function main() {
   };
 
   // The fastify reference runs once: it does not depend on the store.
-  await runPhase(total, [bare, fastify]);
+  await runPhase(total, [bare, sameAnswer, fastify], denials(denying));
   await stopChild(fastify.child);
+  await stopChild(sameAnswer.child);
+  await stopChild(denying.child);
 
   // The large store: stop the servers, fill, start them again with cold caches.
   await stopChild(warden.child);
@@ -291,7 +372,10 @@ async function main() {
 
 const REFERENCE_LABELS = {
   bare: 'bare node:http, 200',
+  'bare, same answer': "bare node:http sending Warden's allow answer",
   fastify: 'Fastify, fixed 200 (reference)',
+  'warden, deny: wrong secret': 'warden: GET /v1/decide, real key id, wrong secret (401)',
+  'warden, deny: no credential': 'warden: GET /v1/decide, no credential (401)',
 };
 
 function report(phases, elapsedMs) {
@@ -320,8 +404,12 @@ function report(phases, elapsedMs) {
     }
   }
   const p99Change = (name) => large.targets[name].p99 / small.targets[name].p99 - 1;
+  const cpuOf = (name) => small.targets[name]?.cpuMicrosPerRequest ?? null;
+  const above = (name, base) =>
+    cpuOf(name) === null || cpuOf(base) === null ? 'n/a' : `${fmt(cpuOf(name) - cpuOf(base), 1)} µs`;
   lines.push(
     '',
+    `server CPU per request above bare sending the same answer: allow ${above('warden', 'bare, same answer')} (goal <= 5 µs), deny with a wrong secret ${above('warden, deny: wrong secret', 'bare, same answer')}, deny with no credential ${above('warden, deny: no credential', 'bare, same answer')}`,
     `decide / bare (requests/s, ${small.keysInStore.toLocaleString('en-US')} keys): ${fmt(ratio)} (goal >= 0.90)`,
     `server CPU per request, decide / bare: ${cpuRatio === null ? 'n/a' : fmt(cpuRatio, 1)}x`,
     `decide p99: ${fmt(small.targets.warden.p99)} ms with ${small.keysInStore.toLocaleString('en-US')} keys, ${fmt(large.targets.warden.p99)} ms with ${large.keysInStore.toLocaleString('en-US')} keys: ${fmt(p99Change('warden') * 100, 1)}% (goal within 10%)`,
