@@ -96,6 +96,12 @@ describe.each(dialects)('storage on %s', (dialect) => {
     await keys.recordLastUsed(new Map([['lastused0001', 400]]));
     expect((await keys.findById('lastused0001'))?.lastUsedAt).toBe(500);
     expect((await keys.findById('lastused0002'))?.lastUsedAt).toBe(700);
+    // More keys than one statement carries (500): every one is written.
+    const many = Array.from({ length: 1_201 }, (_, i) => `batch${String(i).padStart(7, '0')}`);
+    for (const id of many) await keys.insert(apiKeyRecord(id), 1);
+    await keys.recordLastUsed(new Map(many.map((id, i) => [id, 1_000 + i])));
+    for (const i of [0, 499, 500, 999, 1_000, 1_200])
+      expect((await keys.findById(many[i]!))?.lastUsedAt).toBe(1_000 + i);
     // last_used_at is not a change other instances must react to.
     expect(await keys.changedSince(2, 100)).not.toContain('lastused0001');
   });

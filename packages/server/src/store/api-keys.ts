@@ -1,5 +1,5 @@
 import type { SubjectType } from '@warden/sdk';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ApiKeyTable, DatabaseSchema } from './schema.js';
 
 /** An API key as stored. `salt` and `secretHash` never leave the server: see `toApiKeyView`. */
@@ -35,6 +35,9 @@ export interface ApiKeyFilter {
   limit?: number;
   now: number;
 }
+
+/** Keys per last-used statement: 1,000 parameters, well inside SQLite's and PostgreSQL's limits. */
+const LAST_USED_BATCH = 500;
 
 function fromRow(row: Selectable<ApiKeyTable>): ApiKeyRecord {
   return {
@@ -162,19 +165,22 @@ export class ApiKeyRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Write-behind of last-used times: one transaction per batch, and a time only ever moves forward. */
+  /**
+   * Write-behind of last-used times: one statement per 500 keys (an UPDATE joined to a VALUES list, which both
+   * SQLite and PostgreSQL run), and a time only ever moves forward. One statement instead of one per key keeps
+   * the flush short: on SQLite it runs on the event loop.
+   */
   async recordLastUsed(times: Map<string, number>): Promise<void> {
-    if (times.size === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      for (const [id, at] of times) {
-        await trx
-          .updateTable('api_keys')
-          .set({ last_used_at: at })
-          .where('id', '=', id)
-          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
-          .execute();
-      }
-    });
+    const entries = [...times];
+    for (let start = 0; start < entries.length; start += LAST_USED_BATCH) {
+      const rows = entries.slice(start, start + LAST_USED_BATCH).map(([id, at]) => sql`(${id}, cast(${at} as bigint))`);
+      // VALUES columns are column1, column2 on both dialects.
+      await sql`
+        update api_keys set last_used_at = v.column2
+        from (values ${sql.join(rows)}) as v
+        where api_keys.id = v.column1 and (api_keys.last_used_at is null or api_keys.last_used_at < v.column2)
+      `.execute(this.db);
+    }
   }
 
   async count(): Promise<number> {
