@@ -39,8 +39,29 @@ function allowAnswer(principal: Principal): DecisionAnswer {
   return answer;
 }
 
+/**
+ * Denials are rendered once per (status, code, message) too: a flood of bad credentials must cost no more than
+ * good traffic. Messages come from a small set (fixed reasons, and scope lists of configured requirements); the
+ * map is bounded all the same, and past the bound an answer is rendered per request.
+ */
+const denyAnswers = new Map<string, DecisionAnswer>();
+const MAX_DENY_ANSWERS = 1024;
+
+function denyAnswer(decision: Extract<Decision, { allow: false }>): DecisionAnswer {
+  const key = `${decision.status} ${decision.code} ${decision.message}`;
+  let answer = denyAnswers.get(key);
+  if (answer === undefined) {
+    answer = renderDenial(decision);
+    if (denyAnswers.size < MAX_DENY_ANSWERS) denyAnswers.set(key, answer);
+  }
+  return answer;
+}
+
 export function decisionAnswer(decision: Decision): DecisionAnswer {
-  if (decision.allow) return allowAnswer(decision.principal);
+  return decision.allow ? allowAnswer(decision.principal) : denyAnswer(decision);
+}
+
+function renderDenial(decision: Extract<Decision, { allow: false }>): DecisionAnswer {
   const body = denyBody(decision.code, decision.message);
   const headers: Record<string, string> = {
     'content-type': JSON_TYPE,
