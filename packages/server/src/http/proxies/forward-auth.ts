@@ -1,5 +1,5 @@
 import { headerValue, pathOf } from '../request-attributes.js';
-import type { OriginalRequest, ProxyDialect } from './dialect.js';
+import type { ProxyDialect } from './dialect.js';
 
 /**
  * Traefik `forwardAuth` and Caddy `forward_auth`: the original request arrives as `X-Forwarded-Method`,
@@ -7,14 +7,12 @@ import type { OriginalRequest, ProxyDialect } from './dialect.js';
  */
 export const forwardAuth: ProxyDialect = {
   name: 'forward-auth',
-  read(headers): OriginalRequest {
+  fill(headers, original) {
     const uri = headerValue(headers['x-forwarded-uri']);
     const method = headerValue(headers['x-forwarded-method']);
     const host = headerValue(headers['x-forwarded-host']);
-    return {
-      ...(uri !== undefined ? { path: pathOf(uri) } : {}),
-      ...(method !== undefined ? { method: method.toUpperCase() } : {}),
-      ...(host !== undefined ? { host } : {}),
-    };
+    if (uri !== undefined) original.path ??= pathOf(uri);
+    if (method !== undefined) original.method ??= method.toUpperCase();
+    if (host !== undefined) original.host ??= host;
   },
 };

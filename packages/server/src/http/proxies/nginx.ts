@@ -1,5 +1,5 @@
 import { headerValue, pathOf } from '../request-attributes.js';
-import type { OriginalRequest, ProxyDialect } from './dialect.js';
+import type { ProxyDialect } from './dialect.js';
 
 /**
  * nginx `auth_request`: the subrequest carries what the location sets with `proxy_set_header X-Original-URI
@@ -8,12 +8,10 @@ import type { OriginalRequest, ProxyDialect } from './dialect.js';
  */
 export const nginx: ProxyDialect = {
   name: 'nginx',
-  read(headers): OriginalRequest {
+  fill(headers, original) {
     const uri = headerValue(headers['x-original-uri']);
     const method = headerValue(headers['x-original-method']);
-    return {
-      ...(uri !== undefined ? { path: pathOf(uri) } : {}),
-      ...(method !== undefined ? { method: method.toUpperCase() } : {}),
-    };
+    if (uri !== undefined) original.path ??= pathOf(uri);
+    if (method !== undefined) original.method ??= method.toUpperCase();
   },
 };

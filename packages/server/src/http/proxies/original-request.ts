@@ -14,14 +14,9 @@ const DIALECTS: readonly ProxyDialect[] = [nginx, forwardAuth];
 
 /** What the trusted proxy's headers say about the original request, dialect by dialect. */
 function whatTheProxySays(headers: RequestAttributes['headers']): OriginalRequest {
-  const said: { method?: string | undefined; host?: string | undefined; path?: string | undefined } = {};
-  for (const dialect of DIALECTS) {
-    const read = dialect.read(headers);
-    said.method ??= read.method;
-    said.host ??= read.host;
-    said.path ??= read.path;
-  }
-  return said as OriginalRequest;
+  const said: OriginalRequest = { method: undefined, host: undefined, path: undefined };
+  for (const dialect of DIALECTS) dialect.fill(headers, said);
+  return said;
 }
 
 /**
@@ -37,7 +32,8 @@ export function decisionAttributes(
   const headers = headersWithRepeatedCredentials(request);
   const peer = peerAddress(request);
   const own = plainPath(request, pathAfterDecide);
-  const said = trusted.trusts(peer) ? whatTheProxySays(headers) : {};
+  if (!trusted.trusts(peer)) return { method: own.method, host: own.host.toLowerCase(), path: own.path, headers, peer };
+  const said = whatTheProxySays(headers);
   return {
     method: said.method ?? own.method,
     host: (said.host ?? own.host).toLowerCase(),
