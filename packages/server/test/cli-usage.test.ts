@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configFields } from '../src/config/fields.js';
 import { buildCli, runCleanups, warden, workDir } from './helpers/cli.js';
 
 beforeAll(buildCli, 180_000);
@@ -9,6 +10,19 @@ describe('usage', () => {
     const run = await warden(['--help'], { cwd: workDir() });
     expect(run.code).toBe(0);
     for (const command of ['serve', 'migrate', 'config', 'keys']) expect(run.stdout).toContain(command);
+  });
+
+  it('serve --help names every flag of the configuration schema with its environment variable', async () => {
+    const run = await warden(['serve', '--help'], { cwd: workDir() });
+    expect(run.code).toBe(0);
+    // commander wraps long lines: compare with the whitespace folded.
+    const help = run.stdout.replace(/\s+/g, ' ');
+    const flagged = configFields().filter((field) => field.flag);
+    expect(flagged.length).toBeGreaterThan(5);
+    for (const field of flagged) {
+      expect(help).toContain(`${field.flag} <`);
+      expect(help).toContain(`env ${field.env}`);
+    }
   });
 
   it('keys --help lists every key command', async () => {

@@ -2,9 +2,11 @@ import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
+import { SINGLE_KEY_OPTION } from '../config/schema.js';
 import { createWarden, type Warden } from '../engine.js';
 import type { IssuedKey } from '../keys/service.js';
 import { createLogger } from '../observability/logger.js';
+import { configFileOption, configOption } from './common.js';
 import { runCommand } from './output.js';
 
 interface ServeOptions {
@@ -111,13 +113,16 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the Warden service')
-    .option('--config <file>', 'configuration file (default: warden.yaml if present; env WARDEN_CONFIG)')
-    .option('--data-dir <dir>', 'data directory (default: .warden; env WARDEN_DATA_DIR)')
-    .option('--database <url>', 'sqlite:<path> or postgres://... (env WARDEN_DATABASE_URL)')
-    .option('--host <host>', 'listen address (default 127.0.0.1; env WARDEN_HOST)')
-    .option('--port <port>', 'listen port (default 8080; env WARDEN_PORT)')
-    .option('--api-key <key>', 'single-key mode: accept this key as the admin key (env WARDEN_API_KEY)')
-    .option('--workers <n>', 'worker processes sharing the port (default 1; env WARDEN_WORKERS)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env WARDEN_LOG_LEVEL)')
+    .addOption(configFileOption())
+    .addOption(configOption('data_dir', 'dir', 'data directory'))
+    .addOption(configOption('database.url', 'url', 'sqlite:<path> or postgres://...'))
+    .addOption(configOption('server.host', 'host', 'listen address'))
+    .addOption(configOption('server.port', 'port', 'listen port'))
+    .option(
+      `${SINGLE_KEY_OPTION.flag} <key>`,
+      `single-key mode: accept this key as the admin key (env ${SINGLE_KEY_OPTION.env})`,
+    )
+    .addOption(configOption('server.workers', 'n', 'worker processes sharing the port'))
+    .addOption(configOption('log.level', 'level', 'fatal|error|warn|info|debug|trace|silent'))
     .action(async (options: ServeOptions) => runCommand(() => serve(options), false));
 }
