@@ -31,6 +31,9 @@ const config = {
 const migrated = await createWarden({ config });
 await migrated.close();
 const keys = await createRealKeys(createWarden, config, 500);
+// The change poller evicts keys changed in its last 5 s (its look-back): measure keys older than that, as in
+// a deployment, not a storm of re-reads of keys created a moment ago.
+const settledAt = Date.now() + 6_000;
 const port = 18000 + Math.floor(Math.random() * 1000);
 const child = spawn(
   'taskset',
@@ -86,6 +89,7 @@ const cpuMicros = (pid) => {
   return (Number(fields[11]) + Number(fields[12])) * 1e4;
 };
 const requestSets = keyedRequestSets(keys, 64, '/v1/decide');
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, settledAt - Date.now())));
 await runLoad({ url, seconds: 2, connections: 64, requestSets });
 const before = cpuMicros(target.pid);
 const result = await runLoad({ url, seconds, connections: 64, requestSets });
