@@ -176,6 +176,18 @@ describe('keys', () => {
     }
   });
 
+  it('rotate --expires-in sets the new key lifetime; a malformed one exits 2', async () => {
+    const cwd = workDir();
+    const old = await wardenJson(['keys', 'create', '--subject', 'svc', '--expires-in', '2d'], { cwd });
+    const before = Date.now();
+    const rotated = await wardenJson(['keys', 'rotate', old.record.id, '--expires-in', '30d'], { cwd });
+    const expiresAt = Date.parse(rotated.record.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
+    const bad = await wardenJson(['keys', 'rotate', rotated.record.id, '--expires-in', '90days'], { cwd }, 2);
+    expect(bad).toMatchObject({ error: 'invalid_request', message: expect.stringContaining('expiresIn') });
+  });
+
   it('rotate --overlap: the old key stays valid during the overlap, the new one is valid', async () => {
     const cwd = workDir();
     const old = await wardenJson(['keys', 'create', '--subject', 'svc', '--scope', 'a', '--role', 'r'], { cwd });

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configFields } from '../src/config/fields.js';
-import { buildCli, runCleanups, warden, workDir } from './helpers/cli.js';
+import { buildCli, REPO_ROOT, runCleanups, warden, workDir } from './helpers/cli.js';
 
 beforeAll(buildCli, 180_000);
 afterEach(runCleanups);
@@ -23,6 +25,13 @@ describe('usage', () => {
       expect(help).toContain(`${field.flag} <`);
       expect(help).toContain(`env ${field.env}`);
     }
+  });
+
+  it('--version prints the version of the warden package and exits 0', async () => {
+    const run = await warden(['--version'], { cwd: workDir() });
+    expect(run.code).toBe(0);
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'packages/server/package.json'), 'utf8'));
+    expect(run.stdout.trim()).toBe(version);
   });
 
   it('keys --help lists every key command', async () => {

@@ -152,10 +152,14 @@ export function registerKeysCommands(program: Command): void {
     keys.command('rotate').argument('<id>', 'key id').description('replace a key; the old one works for --overlap'),
   )
     .option('--overlap <duration>', 'how long the old key keeps working, e.g. 1h (default: stops at once)')
-    .action(async (id: string, options: StoreOptions & { overlap?: string }) =>
+    .option(
+      '--expires-in <duration>',
+      "the new key's lifetime, e.g. 90d (default: api_keys.default_expires_in, else the old key's expiry)",
+    )
+    .action(async (id: string, options: StoreOptions & { overlap?: string; expiresIn?: string }) =>
       runCommand(async () => {
         const rotated = await withEngine(options, (warden) =>
-          warden.keys.rotate(id, { overlap: options.overlap }, CLI_ACTOR),
+          warden.keys.rotate(id, { overlap: options.overlap, expiresIn: options.expiresIn }, CLI_ACTOR),
         );
         printResult(Boolean(options.json), rotated, () =>
           [

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
 import { registerConfigCommands } from './config.js';
 import { registerKeysCommands } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
@@ -10,6 +11,7 @@ import { registerTokenCommands } from './token.js';
 export function buildProgram(): Command {
   const program = new Command('warden')
     .description('Warden: authentication and authorization for microservices')
+    .version(VERSION, '--version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);

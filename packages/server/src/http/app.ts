@@ -12,6 +12,7 @@ import { apiErrorBody } from '../errors/bodies.js';
 import { WardenError } from '../errors/warden-error.js';
 import { METADATA_MAX_DEPTH } from '../keys/metadata.js';
 import { jsonTextNestsDeeperThan } from '../util/json-bounds.js';
+import { VERSION } from '../version.js';
 import { answerClientError, toWardenError } from './framework-errors.js';
 import { OpenApiRegistry } from './openapi.js';
 import './principal-augment.js';
@@ -20,8 +21,6 @@ import { registerAdminAuditRoutes } from './routes/admin-audit.js';
 import { authenticateAdmin, isAdminTarget, requireAdmin } from './routes/admin-guard.js';
 import { handleDecideRequest, isDecideTarget, registerDecideRoutes } from './routes/decide.js';
 import { registerHealthRoutes } from './routes/health.js';
-
-const VERSION = '0.1.0';
 
 /**
  * Admin request bodies nest at most this deep: checked on the raw text before the JSON parser or any schema

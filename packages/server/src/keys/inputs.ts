@@ -34,6 +34,11 @@ export type CreateKeyInput = z.input<typeof createKeyInput>;
 export const rotateKeyInput = z.strictObject({
   /** How long the old key keeps working after rotation (default 0: it stops at once). */
   overlap: durationText.or(z.literal('0')).optional(),
+  /**
+   * The new key's lifetime from now (`90d`). Default: `api_keys.default_expires_in` from now when configured,
+   * else the old key's expiry (a rotation never extends a lifetime silently).
+   */
+  expiresIn: durationText.optional(),
 });
 
 export const revokeKeyInput = z.strictObject({

@@ -130,10 +130,10 @@ export class ApiKeyService {
    */
   async rotate(
     id: string,
-    input: { overlap?: string | undefined },
+    input: { overlap?: string | undefined; expiresIn?: string | undefined },
     by: Actor,
   ): Promise<IssuedKey & { previous: ApiKeyView }> {
-    const { overlap } = parseInput(rotateKeyInput, input);
+    const { overlap, expiresIn } = parseInput(rotateKeyInput, input);
     const overlapMs = typeof overlap === 'number' ? overlap : 0;
     const old = await this.require(id);
     const now = this.deps.now();
@@ -152,9 +152,11 @@ export class ApiKeyService {
     }
 
     const { key, stored } = this.mintKey();
+    const lifetime = expiresIn ?? this.deps.defaultExpiresIn;
     const replacement: ApiKeyRecord = {
       ...old,
       ...stored,
+      expiresAt: lifetime !== undefined ? now + lifetime : old.expiresAt,
       createdAt: now,
       createdBy: by.actor,
       lastUsedAt: null,
