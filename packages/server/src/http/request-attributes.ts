@@ -38,8 +38,6 @@ export function peerAddress(request: IncomingMessage): string {
 
 /** Peers whose forwarded headers (X-Forwarded-*, X-Original-*) are believed. */
 export class TrustedProxies {
-  /** Trusts no peer: forwarded headers are never believed. */
-  static readonly NONE = new TrustedProxies([]);
   private readonly list = new BlockList();
   private readonly empty: boolean;
   /**
