@@ -30,8 +30,6 @@ export class ApiKeyCache {
    */
   private readonly verified = new Map<string, CachedApiKey>();
 
-  private readonly now: () => number;
-
   constructor(
     private readonly options: {
       maxEntries: number;
@@ -40,8 +38,10 @@ export class ApiKeyCache {
       negativeMaxEntries: number;
       now: () => number;
     },
-  ) {
-    this.now = options.now;
+  ) {}
+
+  private now(): number {
+    return this.options.now();
   }
 
   /** A cached record, `null` for a cached "no such key", `undefined` on a miss. */
@@ -70,7 +70,8 @@ export class ApiKeyCache {
   getVerified(digest: string): CachedApiKey | undefined {
     const entry = this.verified.get(digest);
     if (entry === undefined) return undefined;
-    if (this.known.get(entry.record.id) === entry && this.now() - entry.storedAt < this.options.ttl) return entry;
+    // Current means: what `get` would hand out for its id now (same entry, within the TTL).
+    if (this.get(entry.record.id) === entry) return entry;
     this.verified.delete(digest);
     return undefined;
   }

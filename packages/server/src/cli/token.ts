@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CredentialError, CredentialManager, decodeUnverifiedJwt, type OtpCallback } from '@warden/sdk/credentials';
 import { type Command, Option } from 'commander';
+import { CREDENTIAL_ERRORS } from '../errors/registry.js';
 import { WardenError } from '../errors/warden-error.js';
 import { EXIT, printResult, runCommand } from './output.js';
 
@@ -193,17 +194,16 @@ async function readStdin(): Promise<string> {
 }
 
 /**
- * SDK errors keep their code. Configuration and naming mistakes are usage errors (2); anything the
- * authorization server said or failed to say is a negative answer (1), even where the code is one the
- * registry gives exit 2 to (the server's `invalid_request` is not the user's usage mistake).
+ * SDK errors keep their code and take their exit code from the registry's outbound-credential entries, even
+ * where the same code means something else on the API (the authorization server's `invalid_request` is a
+ * negative answer, not the user's usage mistake).
  */
 function asCliError(error: unknown): unknown {
   if (!(error instanceof CredentialError)) return error;
   const details: Record<string, unknown> = {};
   if (error.credential) details['credential'] = error.credential;
   if ('issues' in error) details['issues'] = (error as { issues: unknown }).issues;
-  const usage = error.code === 'config_invalid' || error.code === 'unknown_credential';
-  return new WardenError(error.code, error.message, { details, exit: usage ? 2 : 1 });
+  return new WardenError(error.code, error.message, { details, exit: CREDENTIAL_ERRORS[error.code].exit });
 }
 
 function runTokenCommand(json: boolean, body: () => Promise<void>): Promise<void> {

@@ -1,3 +1,3 @@
 export { apiErrorBody, oauthErrorBody } from './bodies.js';
-export { ERRORS, type ErrorCode, type ErrorSpec, isErrorCode } from './registry.js';
+export { CREDENTIAL_ERRORS, ERRORS, type ErrorCode, type ErrorSpec } from './registry.js';
 export { WardenError, type WardenErrorOptions } from './warden-error.js';

@@ -63,7 +63,7 @@ const oauthErrors = {
  * negative answer. Codes the registries above already define keep their meaning there.
  */
 const CREDENTIAL_USAGE_CODES: ReadonlySet<string> = new Set(['config_invalid', 'unknown_credential']);
-const credentialErrors = Object.fromEntries(
+export const CREDENTIAL_ERRORS = Object.fromEntries(
   Object.keys(CREDENTIAL_ERROR_CODES).map((code) => [
     code,
     spec(502, CREDENTIAL_USAGE_CODES.has(code) ? 2 : 1, 'An outbound credential could not be obtained.'),
@@ -71,9 +71,5 @@ const credentialErrors = Object.fromEntries(
 ) as { [Code in keyof typeof CREDENTIAL_ERROR_CODES]: ErrorSpec };
 
 /** The one registry of error codes: every error Warden raises or answers has its code here. */
-export const ERRORS = { ...credentialErrors, ...decisionErrors, ...oauthErrors, ...apiErrors } as const;
+export const ERRORS = { ...CREDENTIAL_ERRORS, ...decisionErrors, ...oauthErrors, ...apiErrors } as const;
 export type ErrorCode = keyof typeof ERRORS;
-
-export function isErrorCode(value: string): value is ErrorCode {
-  return Object.hasOwn(ERRORS, value);
-}

@@ -83,10 +83,11 @@ export function buildApp(warden: Warden): FastifyInstance {
   const api = new OpenApiRegistry({ title: 'Warden', version: VERSION });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (toWardenError(error).status >= 500) {
+    const rendered = toWardenError(error);
+    if (rendered.status >= 500) {
       request.log.error({ err: error, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     }
-    return sendError(reply, error);
+    return sendError(reply, rendered); // already in registry form: not converted again
   });
   app.setNotFoundHandler(
     adminFirst(warden, (_request, reply) => sendError(reply, new WardenError('not_found', 'No such route.'))),

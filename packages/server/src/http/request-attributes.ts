@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -100,11 +101,12 @@ export function nodeRequestAttributes(request: IncomingMessage, url = request.ur
   return attributes;
 }
 
-/** The verified client certificate of a TLS connection as PEM, or undefined (plain HTTP, none sent). */
+/**
+ * The client certificate of a TLS connection as PEM, or undefined (plain HTTP, none sent). Whether a CA vouches
+ * for it is not decided here: an mTLS authenticator pins its public key.
+ */
 function clientCertificateOf(socket: IncomingMessage['socket']): string | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
   const raw = socket.getPeerCertificate()?.raw;
-  if (!raw || raw.length === 0) return undefined;
-  const base64 = raw.toString('base64').replace(/.{64}/g, '$&\n');
-  return `-----BEGIN CERTIFICATE-----\n${base64}${base64.endsWith('\n') ? '' : '\n'}-----END CERTIFICATE-----\n`;
+  return raw && raw.length > 0 ? new X509Certificate(raw).toString() : undefined;
 }

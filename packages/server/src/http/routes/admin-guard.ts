@@ -3,7 +3,7 @@ import type { Warden } from '../../engine.js';
 import { sendDecision } from '../decision-answer.js';
 import { nodeRequestAttributes, pathOf } from '../request-attributes.js';
 
-export const ADMIN_PREFIX = '/v1/admin/';
+const ADMIN_PREFIX = '/v1/admin/';
 
 /** True for request targets under the admin API (`/v1/admin`, `/v1/admin/...`, with or without a query). */
 export function isAdminTarget(url: string): boolean {
