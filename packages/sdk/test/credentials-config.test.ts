@@ -303,11 +303,106 @@ describe('configuration validation', () => {
     }
   });
 
-  it('a missing file is a config_invalid error naming the file', async () => {
-    await expect(CredentialManager.fromFile('/nonexistent/credentials.yaml')).rejects.toMatchObject({
+  it('a missing file is a config_invalid error saying it cannot be read, with the path and the reason', async () => {
+    const error = await CredentialManager.fromFile('/nonexistent/credentials.yaml').catch(
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(CredentialConfigError);
+    expect(error).toMatchObject({
       code: 'config_invalid',
-      message: expect.stringContaining('/nonexistent/credentials.yaml'),
+      message: 'cannot read /nonexistent/credentials.yaml: no such file or directory (ENOENT)',
+      issues: [{ credential: '(file)', problems: ['cannot be read: no such file or directory (ENOENT)'] }],
     });
+  });
+});
+
+describe('unset environment variables', () => {
+  it('are reported once per variable, with every field they were meant for, and not again as missing', () => {
+    const error = configError({
+      orders: {
+        type: 'oauth2_client_credentials',
+        issuer: 'https://${AS_HOST}',
+        audience: 'https://${AS_HOST}/api',
+        client_id: '${CLIENT_ID}',
+        client_secret: '${CLIENT_SECRET}',
+        scopes: ['${SCOPE}', 'orders.read'],
+      },
+    });
+    expect(error.issues[0]!.problems).toEqual([
+      'environment variable AS_HOST is not set (for issuer, audience)',
+      'environment variable CLIENT_ID is not set (for client_id)',
+      'environment variable CLIENT_SECRET is not set (for client_secret)',
+      'environment variable SCOPE is not set (for scopes[0])',
+    ]);
+  });
+
+  it('belong to the credential that uses them, even when one name is a prefix of another', () => {
+    const error = configError({
+      a: { type: 'api_key', key: SECRET },
+      'a.b': { type: 'api_key', key: '${B_KEY}' },
+    });
+    expect(error.issues.map((issue) => [issue.credential, issue.problems])).toEqual([
+      ['a.b', ['environment variable B_KEY is not set (for key)']],
+    ]);
+  });
+});
+
+describe('onInvalidCredential: one invalid credential does not block the others', () => {
+  const credentials = {
+    good: { type: 'api_key', key: SECRET },
+    typo: { type: 'api_key', kye: SECRET },
+    unset: { type: 'basic', username: 'u', password: '${UNSET_PASSWORD}' },
+  };
+
+  it('the loader returns the valid credentials and hands each invalid one over as its own error', () => {
+    const reported: CredentialConfigError[] = [];
+    const valid = loadCredentialsObject({ credentials }, { env: {}, onInvalidCredential: (e) => reported.push(e) });
+    expect(valid.map((credential) => credential.name)).toEqual(['good']);
+    expect(reported.map((error) => error.issues.map((issue) => [issue.credential, issue.problems]))).toEqual([
+      [['typo', ['extra field kye (did you mean key?)', 'missing key']]],
+      [['unset', ['environment variable UNSET_PASSWORD is not set (for password)']]],
+    ]);
+    for (const error of reported) {
+      expect(error).toMatchObject({ code: 'config_invalid' });
+      expect(`${error.message}${JSON.stringify(error)}`).not.toContain(SECRET);
+    }
+  });
+
+  it('problems of the whole file still fail the load', () => {
+    const options = { onInvalidCredential: () => {} };
+    expect(() => loadCredentialsYaml('other: {}', options)).toThrow(/has no top-level `credentials:` map/);
+    expect(() => loadCredentialsObject({ credentials: ['a'] }, options)).toThrow(/must be a map of name/);
+  });
+
+  it('the manager serves the valid ones and throws its own error for an invalid one when it is used', async () => {
+    const reported: string[] = [];
+    const yaml = [
+      'credentials:',
+      '  good:',
+      '    type: api_key',
+      `    key: ${SECRET}`,
+      '  typo:',
+      '    type: api_key',
+      `    kye: ${SECRET}`,
+    ].join('\n');
+    const manager = CredentialManager.fromYaml(yaml, {
+      env: {},
+      onInvalidCredential: (error) => reported.push(error.issues[0]!.credential),
+    });
+    try {
+      expect(reported).toEqual(['typo']);
+      expect(manager.names()).toEqual(['good']);
+      expect(await manager.getToken('good')).toBe(SECRET);
+      const failure = await manager.getToken('typo').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(CredentialConfigError);
+      expect(failure).toMatchObject({ code: 'config_invalid', issues: [{ credential: 'typo' }] });
+      expect((failure as Error).message).toContain('credential "typo" (type api_key): extra field kye');
+      await expect(manager.getToken('nobody')).rejects.toMatchObject({ code: 'unknown_credential' });
+    } finally {
+      manager.close();
+    }
+    // Without the option the same file is refused as a whole, as before.
+    expect(() => CredentialManager.fromYaml(yaml, { env: {} })).toThrow(CredentialConfigError);
   });
 });
 

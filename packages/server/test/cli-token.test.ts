@@ -111,9 +111,10 @@ describe('warden token get', () => {
   });
 
   it('--json prints token, headers and expires_at; an OAuth token is live at the issuer', async () => {
-    const result = await runCli(['token', 'get', 'orders', '--json', '--config', join(directory, 'credentials.yaml')], {
-      env,
-    });
+    const result = await runCli(
+      ['token', 'get', 'orders', '--json', '--credentials', join(directory, 'credentials.yaml')],
+      { env },
+    );
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout) as { token: string; headers: Record<string, string>; expires_at: string };
     expect(output.headers).toEqual({ Authorization: `Bearer ${output.token}` });
@@ -129,14 +130,14 @@ describe('warden token get', () => {
   });
 
   it('a configuration error exits 2 with the validation message', async () => {
-    const result = await runCli(['token', 'get', 'billing', '--config', 'broken.yaml']);
+    const result = await runCli(['token', 'get', 'billing', '--credentials', 'broken.yaml']);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(
       'credential "billing" (type api_key): missing key; missing header (scheme is custom)',
     );
     expect(result.stderr).toContain('valid combinations for api_key');
-    const json = await runCli(['token', 'get', 'billing', '--config', 'broken.yaml', '--json']);
+    const json = await runCli(['token', 'get', 'billing', '--credentials', 'broken.yaml', '--json']);
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: 'config_invalid', issues: [{ credential: 'billing' }] });
   });
@@ -145,11 +146,102 @@ describe('warden token get', () => {
     const unset = await runCli(['token', 'get', 'billing'], { env: { ORDERS_SECRET: CLIENT_SECRET } });
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain('environment variable BILLING_KEY is not set (for key)');
-    const missing = await runCli(['token', 'get', 'billing', '--config', 'nope.yaml']);
+    const missing = await runCli(['token', 'get', 'billing', '--credentials', 'nope.yaml']);
     expect(missing.code).toBe(2);
     const unknown = await runCli(['token', 'get', 'nobody'], { env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no credential named "nobody" (configured: billing, orders, refused, user)');
+  });
+
+  it('one invalid credential does not block the others: it is a one-line warning naming it and its fields', async () => {
+    await writeFile(
+      join(directory, 'mixed.yaml'),
+      [
+        'credentials:',
+        '  billing:',
+        '    type: api_key',
+        '    key: ${BILLING_KEY}',
+        '  typo:',
+        '    type: api_key',
+        `    kye: ${KEY}`,
+        '  legacy:',
+        '    type: basic',
+        '    username: reporting',
+      ].join('\n'),
+    );
+    const result = await runCli(['token', 'get', 'billing', '--credentials', 'mixed.yaml'], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${KEY}\n`);
+    expect(result.stderr.split('\n')).toEqual([
+      'warning: mixed.yaml: credential "typo" (type api_key) is invalid and was skipped: extra field kye (did you mean key?); missing key',
+      'warning: mixed.yaml: credential "legacy" (type basic) is invalid and was skipped: missing password',
+      '',
+    ]);
+    // The credential asked for is the one that must be valid: its problems are the error, the others' warnings.
+    const asked = await runCli(['token', 'get', 'legacy', '--credentials', 'mixed.yaml', '--json'], { env });
+    expect(asked.code).toBe(2);
+    expect(JSON.parse(asked.stdout)).toMatchObject({ error: 'config_invalid', issues: [{ credential: 'legacy' }] });
+    expect(asked.stderr).toContain('credential "typo"');
+    expect(asked.stderr).not.toContain('"legacy"');
+    expect(asked.stderr + asked.stdout).not.toContain(KEY);
+  });
+
+  it('an unset environment variable is reported once, with every field that uses it', async () => {
+    await writeFile(
+      join(directory, 'unset.yaml'),
+      [
+        'credentials:',
+        '  billing:',
+        '    type: api_key',
+        '    key: ${BILLING_KEY}',
+        '    scheme: custom',
+        '    header: ${BILLING_HEADER}',
+        '    prefix: ${BILLING_HEADER}',
+      ].join('\n'),
+    );
+    const result = await runCli(['token', 'get', 'billing', '--credentials', 'unset.yaml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'credential "billing" (type api_key): environment variable BILLING_KEY is not set (for key); ' +
+        'environment variable BILLING_HEADER is not set (for header, prefix)\n',
+    );
+    expect(result.stderr.match(/BILLING_HEADER/g)).toHaveLength(1);
+    expect(result.stderr.match(/BILLING_KEY/g)).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/missing (key|header)/);
+  });
+
+  it('a file that cannot be read is "cannot read FILE" with the reason, and nothing else', async () => {
+    const missing = await runCli(['token', 'get', 'billing', '--credentials', 'nope.yaml']);
+    expect(missing).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: cannot read nope.yaml: no such file or directory (ENOENT)\n',
+    });
+    const directoryInstead = await runCli(['token', 'get', 'billing', '--credentials', '.', '--json']);
+    expect(directoryInstead.code).toBe(2);
+    expect(JSON.parse(directoryInstead.stdout)).toMatchObject({
+      error: 'config_invalid',
+      message: 'cannot read .: illegal operation on a directory (EISDIR)',
+    });
+  });
+
+  it('--credentials names the file; --config still works with a one-line deprecation warning', async () => {
+    const help = await runCli(['token', 'get', '--help']);
+    expect(help.stdout).toMatch(/--credentials <file> +credentials file/);
+    const current = await runCli(['token', 'get', 'billing', '--credentials', 'credentials.yaml'], { env });
+    expect(current).toEqual({ code: 0, stdout: `${KEY}\n`, stderr: '' });
+    const deprecated = await runCli(['token', 'get', 'billing', '--config', 'credentials.yaml'], { env });
+    expect(deprecated).toEqual({
+      code: 0,
+      stdout: `${KEY}\n`,
+      stderr: 'warning: "token get --config" is deprecated; use --credentials FILE\n',
+    });
+    // The deprecated flag still names the file: a wrong one is an error, not a silent fallback to the default.
+    const wrong = await runCli(['token', 'get', 'billing', '--config', 'nope.yaml'], { env });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('cannot read nope.yaml');
+    const both = await runCli(['token', 'get', 'billing', '--config', 'a.yaml', '--credentials', 'b.yaml'], { env });
+    expect(both.code).toBe(2);
   });
 
   it('a refused client exits 1 with the reason and without the secret', async () => {

@@ -1,3 +1,4 @@
+export type { LoadOptions } from './config/load.js';
 export { loadCredentialsFile, loadCredentialsObject, loadCredentialsYaml } from './config/load.js';
 export type { ValidatedCredential } from './config/validate.js';
 export type { CredentialConfigIssue, CredentialErrorCode } from './errors.js';

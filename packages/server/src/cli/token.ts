@@ -1,15 +1,24 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { CredentialError, CredentialManager, decodeUnverifiedJwt, type OtpCallback } from '@warden/sdk/credentials';
+import {
+  type CredentialConfigError,
+  CredentialError,
+  CredentialManager,
+  decodeUnverifiedJwt,
+  type OtpCallback,
+} from '@warden/sdk/credentials';
 import { type Command, Option } from 'commander';
 import { CREDENTIAL_ERRORS } from '../errors/registry.js';
 import { WardenError } from '../errors/warden-error.js';
 import { EXIT, printResult, runCommand } from './output.js';
 
-/** Where `warden token get` looks for credentials when --config is not given. */
+/** Where `warden token get` looks for credentials when neither --credentials nor $WARDEN_CREDENTIALS names a file. */
 const DEFAULT_CREDENTIALS_FILE = 'credentials.yaml';
+const CREDENTIALS_FILE_ENV = 'WARDEN_CREDENTIALS';
 
 interface TokenGetOptions {
+  credentials?: string;
+  /** Deprecated alias of `credentials`: everywhere else `--config` names warden.yaml. */
   config?: string;
   json: boolean;
   header: boolean;
@@ -19,10 +28,11 @@ interface TokenGetOptions {
 
 /**
  * `warden token ...`: outbound credentials from the SDK's credential manager.
- * - `token get NAME` prints the token (or key) of a configured credential, for scripts.
+ * - `token get NAME` prints the token (or key) of a configured credential, for scripts. Only that credential
+ *   has to be valid: problems of the others are warnings on stderr.
  * - `token inspect TOKEN` decodes a JWT without trusting it.
  * Exit codes: 0 success; 1 a negative answer (refused by the server, expired or undecodable token);
- * 2 a usage or configuration error (invalid file, unknown credential name).
+ * 2 a usage or configuration error (unreadable file, the credential asked for is invalid or unknown).
  */
 export function registerTokenCommands(program: Command): void {
   const token = program.command('token').description('outbound credentials: get tokens for scripts, inspect JWTs');
@@ -31,11 +41,13 @@ export function registerTokenCommands(program: Command): void {
     .command('get')
     .description('print the token (or key) of a configured credential')
     .argument('<name>', 'credential name in the credentials file')
-    .option(
-      '--config <file>',
-      `credentials file (default: $WARDEN_CREDENTIALS, else ./${DEFAULT_CREDENTIALS_FILE})`,
-      process.env['WARDEN_CREDENTIALS'],
+    .addOption(
+      new Option(
+        '--credentials <file>',
+        `credentials file (default: $${CREDENTIALS_FILE_ENV}, else ./${DEFAULT_CREDENTIALS_FILE})`,
+      ),
     )
+    .addOption(new Option('--config <file>', 'deprecated: use --credentials').conflicts('credentials'))
     .addOption(new Option('--header', 'print the whole "Name: value" header line instead').default(false))
     .addOption(new Option('--json', 'print {"token", "headers", "expires_at"} as JSON').default(false))
     .option('--otp <code>', 'one-time password for an oauth2_password credential (prompted on a terminal otherwise)')
@@ -57,14 +69,12 @@ export function registerTokenCommands(program: Command): void {
 }
 
 async function tokenGet(name: string, options: TokenGetOptions): Promise<void> {
-  const file = options.config ?? DEFAULT_CREDENTIALS_FILE;
-  if (!options.config && !existsSync(file)) {
-    throw new WardenError(
-      'config_invalid',
-      `no credentials file: pass --config FILE, set WARDEN_CREDENTIALS, or create ./${DEFAULT_CREDENTIALS_FILE}`,
-    );
-  }
+  const file = credentialsFile(options);
   const manager = await CredentialManager.fromFile(file, {
+    // Only the credential asked for has to be valid; its own error is thrown when it is used below.
+    onInvalidCredential: (error) => {
+      if (error.issues[0]?.credential !== name) warnInvalidCredential(file, error);
+    },
     otp: otpSource(options.otp),
     // The login URL goes to stderr so stdout stays the token alone.
     onAuthorizationUrl: (url, credential) => {
@@ -98,6 +108,32 @@ async function tokenGet(name: string, options: TokenGetOptions): Promise<void> {
     );
   } finally {
     manager.close();
+  }
+}
+
+/** `--credentials`, else the deprecated `--config`, else $WARDEN_CREDENTIALS, else ./credentials.yaml if it exists. */
+function credentialsFile(options: TokenGetOptions): string {
+  if (options.config !== undefined) {
+    process.stderr.write('warning: "token get --config" is deprecated; use --credentials FILE\n');
+  }
+  const named = options.credentials ?? options.config ?? (process.env[CREDENTIALS_FILE_ENV] || undefined);
+  if (named !== undefined) return named;
+  if (!existsSync(DEFAULT_CREDENTIALS_FILE)) {
+    throw new WardenError(
+      'config_invalid',
+      `no credentials file: pass --credentials FILE, set ${CREDENTIALS_FILE_ENV}, or create ./${DEFAULT_CREDENTIALS_FILE}`,
+    );
+  }
+  return DEFAULT_CREDENTIALS_FILE;
+}
+
+/** One line per credential that cannot be used; problems name fields only, never a value. */
+function warnInvalidCredential(file: string, error: CredentialConfigError): void {
+  for (const issue of error.issues) {
+    const type = issue.type ? ` (type ${issue.type})` : '';
+    process.stderr.write(
+      `warning: ${file}: credential "${issue.credential}"${type} is invalid and was skipped: ${issue.problems.join('; ')}\n`,
+    );
   }
 }
 

@@ -6,7 +6,7 @@
 const PLACEHOLDER = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export interface InterpolationProblem {
-  /** Dotted path of the value, e.g. `billing.key`. */
+  /** Path of the value inside what was interpolated, e.g. `key` or `scopes[0]`. */
   path: string;
   variable: string;
 }
@@ -38,4 +38,29 @@ export function interpolateEnv(
     return result;
   }
   return value;
+}
+
+/**
+ * The unset variables of one credential, each reported once however many fields use it
+ * (`environment variable HOST is not set (for token_url, issuer)`), and the top-level fields they were meant
+ * for: those fields were just reported, so validation must not report them again as missing or malformed.
+ */
+export function describeUnsetVariables(
+  credential: string,
+  problems: readonly InterpolationProblem[],
+): { problems: string[]; fields: Set<string> } {
+  const pathsByVariable = new Map<string, Set<string>>();
+  const fields = new Set<string>();
+  for (const { path, variable } of problems) {
+    const paths = pathsByVariable.get(variable) ?? new Set<string>();
+    paths.add(path || credential);
+    pathsByVariable.set(variable, paths);
+    if (path) fields.add(path.split(/[.[]/, 1)[0]!);
+  }
+  return {
+    problems: [...pathsByVariable].map(
+      ([variable, paths]) => `environment variable ${variable} is not set (for ${[...paths].join(', ')})`,
+    ),
+    fields,
+  };
 }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { loadCredentialsFile, loadCredentialsObject, loadCredentialsYaml } from '../config/load.js';
+import { type LoadOptions, loadCredentialsFile, loadCredentialsObject, loadCredentialsYaml } from '../config/load.js';
 import type { ValidatedCredential } from '../config/validate.js';
-import { CredentialError } from '../errors.js';
+import { type CredentialConfigError, CredentialError } from '../errors.js';
 import {
   type InteractiveLoginProvider,
   isInteractiveLoginProvider,
@@ -48,6 +48,11 @@ export interface CredentialManagerOptions {
   keepProcessAlive?: boolean;
   /** Environment for `${VAR}` interpolation (fromFile / fromYaml / constructor). Default: process.env. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Keep the valid credentials when some are invalid: each invalid one is reported here as its own error
+   * (`issues[0]` names it) and using it throws that error. Default: any invalid credential fails the load.
+   */
+  onInvalidCredential?: (error: CredentialConfigError) => void;
   /** Clock and randomness, replaceable for tests. */
   now?: () => number;
   random?: () => number;
@@ -95,6 +100,8 @@ interface CredentialSlot {
  */
 export class CredentialManager extends EventEmitter<CredentialManagerEvents> {
   readonly #slots = new Map<string, CredentialSlot>();
+  /** Credentials left out by `onInvalidCredential`, with the error that using one throws. */
+  readonly #invalid = new Map<string, CredentialConfigError>();
   readonly #runtime: ProviderRuntime;
   readonly #retry: RetryPolicy;
   readonly #random: () => number;
@@ -108,32 +115,41 @@ export class CredentialManager extends EventEmitter<CredentialManagerEvents> {
    */
   constructor(config: unknown, options: CredentialManagerOptions = {}) {
     super();
-    const validated = loadCredentialsObject(config, { env: options.env });
+    const invalid = new Map<string, CredentialConfigError>();
+    const validated = loadCredentialsObject(config, loadOptions(options, invalid));
     this.#runtime = buildRuntime(options);
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#random = options.random ?? Math.random;
     this.#keepAlive = options.keepProcessAlive === true;
-    this.#install(validated);
+    this.#install(validated, invalid);
   }
 
   /** Load a YAML credentials file. */
   static async fromFile(path: string, options: CredentialManagerOptions = {}): Promise<CredentialManager> {
-    const validated = await loadCredentialsFile(path, { env: options.env });
-    return CredentialManager.#fromValidated(validated, options);
+    const invalid = new Map<string, CredentialConfigError>();
+    const validated = await loadCredentialsFile(path, loadOptions(options, invalid));
+    return CredentialManager.#fromValidated(validated, invalid, options);
   }
 
   /** Load YAML text of the file shape. */
   static fromYaml(text: string, options: CredentialManagerOptions = {}): CredentialManager {
-    return CredentialManager.#fromValidated(loadCredentialsYaml(text, { env: options.env }), options);
+    const invalid = new Map<string, CredentialConfigError>();
+    const validated = loadCredentialsYaml(text, loadOptions(options, invalid));
+    return CredentialManager.#fromValidated(validated, invalid, options);
   }
 
-  static #fromValidated(validated: ValidatedCredential[], options: CredentialManagerOptions): CredentialManager {
+  static #fromValidated(
+    validated: ValidatedCredential[],
+    invalid: ReadonlyMap<string, CredentialConfigError>,
+    options: CredentialManagerOptions,
+  ): CredentialManager {
     const manager = new CredentialManager({}, options);
-    manager.#install(validated);
+    manager.#install(validated, invalid);
     return manager;
   }
 
-  #install(validated: ValidatedCredential[]): void {
+  #install(validated: ValidatedCredential[], invalid: ReadonlyMap<string, CredentialConfigError>): void {
+    for (const [name, error] of invalid) this.#invalid.set(name, error);
     for (const { name, type, fields } of validated) {
       const provider = PROVIDER_SPECS[type].create(name, fields, this.#runtime);
       this.#slots.set(name, {
@@ -277,6 +293,8 @@ export class CredentialManager extends EventEmitter<CredentialManagerEvents> {
     if (this.#closed) throw new CredentialError('closed', 'the credential manager is closed', { credential: name });
     const slot = this.#slots.get(name);
     if (!slot) {
+      const invalid = this.#invalid.get(name);
+      if (invalid) throw invalid;
       const known = this.names();
       throw new CredentialError(
         'unknown_credential',
@@ -438,6 +456,19 @@ function isReplayable(body: RequestInit['body']): boolean {
     body instanceof Blob ||
     body instanceof FormData
   );
+}
+
+/** What the loader needs from the manager's options; invalid credentials it sets aside are collected in `invalid`. */
+function loadOptions(options: CredentialManagerOptions, invalid: Map<string, CredentialConfigError>): LoadOptions {
+  const report = options.onInvalidCredential;
+  if (!report) return { env: options.env };
+  return {
+    env: options.env,
+    onInvalidCredential: (error) => {
+      invalid.set(error.issues[0]!.credential, error);
+      report(error);
+    },
+  };
 }
 
 function buildRuntime(options: CredentialManagerOptions): ProviderRuntime {
