@@ -9,7 +9,7 @@ afterEach(runCleanups);
 describe('server secrets', () => {
   it('the first command generates pepper and master.key with mode 0600 in a 0700 data directory', async () => {
     const cwd = workDir();
-    await wardenJson(['keys', 'list'], { cwd });
+    await wardenJson(['keys', 'create', '--subject', 'svc'], { cwd });
     const dataDir = join(cwd, '.warden');
     expect(statSync(join(dataDir, 'pepper')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
@@ -22,7 +22,7 @@ describe('server secrets', () => {
       WARDEN_PEPPER: 'pepper-from-env-0123456789abcdefghijkl',
       WARDEN_MASTER_KEY: 'master-from-env-0123456789abcdefghijkl',
     };
-    await wardenJson(['keys', 'list'], { cwd, env });
+    await wardenJson(['keys', 'create', '--subject', 'svc'], { cwd, env });
     expect(existsSync(join(cwd, '.warden', 'pepper'))).toBe(false);
     expect(existsSync(join(cwd, '.warden', 'master.key'))).toBe(false);
   });
@@ -32,7 +32,7 @@ describe('server secrets', () => {
     const out = await wardenJson(['keys', 'list'], { cwd, env: { WARDEN_PEPPER: 'too-short' } }, 2);
     expect(out.error).toBe('config_invalid');
     expect(out.message).toBe(
-      'invalid configuration:\n  - secrets.pepper: too short, at least 32 characters are required',
+      'invalid configuration:\n  - WARDEN_PEPPER: too short, at least 32 characters are required',
     );
   });
 

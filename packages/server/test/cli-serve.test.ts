@@ -6,6 +6,7 @@ import {
   buildCli,
   KEY_PATTERN,
   runCleanups,
+  type Served,
   serve,
   warden,
   wardenJson,
@@ -17,6 +18,24 @@ afterEach(runCleanups);
 
 async function decide(baseUrl: string, key: string): Promise<Response> {
   return fetch(`${baseUrl}/v1/decide`, { headers: { authorization: `Bearer ${key}` } });
+}
+
+/** Sends `signal` to a running `warden serve` (`times` over, as Ctrl-C under npm delivers it) and awaits its end. */
+async function stopWith(served: Served, signal: NodeJS.Signals, times = 1) {
+  // 'close', not 'exit': by then everything it wrote has been read.
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    served.child.once('close', (code, signalCode) => resolve({ code, signal: signalCode })),
+  );
+  for (let i = 0; i < times; i++) served.child.kill(signal);
+  return closed;
+}
+
+/** The `msg` of each JSON log line `warden serve` wrote on stderr. */
+function logMessages(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
 }
 
 describe('serve', () => {
@@ -124,6 +143,52 @@ describe('serve', () => {
     expect((await decide(served.baseUrl, 'wdn_nope')).status).toBe(401);
     await served.stop();
     expect(served.child.exitCode ?? served.child.signalCode).not.toBeNull();
+  });
+
+  it.each([
+    ['SIGINT', 2],
+    ['SIGTERM', 1],
+  ] as const)('%s stops the server with one line saying so, exit 0', async (signal, times) => {
+    const cwd = workDir();
+    const served = await serve(cwd, ['--log-level', 'info']);
+    const stopped = await stopWith(served, signal, times);
+    expect(stopped).toEqual({ code: 0, signal: null });
+    const messages = logMessages(served.stderr());
+    expect(messages.filter((msg) => /stop/i.test(msg))).toEqual([`received ${signal}, stopping`]);
+    expect(messages.at(-1)).toBe(`received ${signal}, stopping`);
+    await expect(fetch(`${served.baseUrl}/healthz`)).rejects.toThrow();
+  });
+
+  it('single-key mode does not warn about plaintext keys in a file; a weak key warns, never printing it', async () => {
+    const weak = 'weak-single-key-01234';
+    const served = await serve(workDir(), ['--api-key', weak]);
+    expect((await decide(served.baseUrl, weak)).status).toBe(200);
+    await stopWith(served, 'SIGTERM');
+    expect(logMessages(served.stderr())).toEqual([
+      '--api-key: weak static API key (shorter than 32 characters); use a long random one, e.g. from openssl rand -base64 32',
+    ]);
+    expect(served.stderr() + served.stdout()).not.toContain(weak);
+
+    // A strong key from the environment: nothing to say.
+    const strong = 'q7Vb2kXr9pLm4sTz8wNc1yHd6fGj3aRe5uKo0iWE';
+    const quiet = await serve(workDir(), [], { WARDEN_API_KEY: strong });
+    expect((await decide(quiet.baseUrl, strong)).status).toBe(200);
+    await stopWith(quiet, 'SIGTERM');
+    expect(logMessages(quiet.stderr())).toEqual([]);
+  });
+
+  it('an unknown WARDEN_* variable is logged as a warning with a did-you-mean', async () => {
+    const served = await serve(workDir(), [], { WARDEN_LOGLEVEL: 'debug' });
+    await stopWith(served, 'SIGTERM');
+    expect(logMessages(served.stderr())).toEqual([
+      'WARDEN_LOGLEVEL: unknown environment variable, ignored (did you mean WARDEN_LOG_LEVEL?)',
+    ]);
+  });
+
+  it('a flag out of range is named in the message (--port: must be ...), exit 2', async () => {
+    const run = await warden(['serve', '--port', '99999'], { cwd: workDir() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('error: invalid configuration:\n  - --port: must be at most 65535\n');
   });
 
   it('an invalid configuration stops serve with exit 2', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configFields } from '../src/config/fields.js';
@@ -51,6 +51,31 @@ describe('usage', () => {
     const run = await warden(['keys', 'list', '--colour'], { cwd: workDir() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("unknown option '--colour'");
+  });
+
+  it('a misspelled option is reported with a did-you-mean before any missing required option, exit 2', async () => {
+    const cwd = workDir();
+    const create = await warden(['keys', 'create', '--subjet', 'orders-svc'], { cwd });
+    expect(create.code).toBe(2);
+    expect(create.stderr).toContain("error: unknown option '--subjet' (did you mean --subject?)\n");
+    expect(create.stderr).not.toContain('required option');
+    // Every command, whatever its options; the value given with `=` is not part of the name.
+    for (const [args, message] of [
+      [['serve', '--prot=80'], "unknown option '--prot' (did you mean --port?)"],
+      [['config', 'check', '--jsno'], "unknown option '--jsno' (did you mean --json?)"],
+      [['migrate', '--data-dri', 'x'], "unknown option '--data-dri' (did you mean --data-dir?)"],
+      [['keys', 'verify', 'wdn_x', '--frobnicate'], "unknown option '--frobnicate'\n"],
+    ] as const) {
+      const run = await warden([...args], { cwd });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain(`error: ${message}`);
+    }
+    // Nothing ran: no store was made.
+    expect(existsSync(join(cwd, '.warden'))).toBe(false);
+    // Asking for help still gets help.
+    const help = await warden(['keys', 'create', '--subjet', 'x', '--help'], { cwd });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: warden keys create');
   });
 
   it('a missing required option or argument exits 2', async () => {

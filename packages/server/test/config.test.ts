@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { weakStaticKeyReason } from '../src/authn/static-api-key.js';
+import { KNOWN_ENVIRONMENT_VARIABLES, unknownEnvironmentWarnings } from '../src/config/environment.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
+import { printableConfig } from '../src/config/printable.js';
 import { REDACTED, redactConfig } from '../src/config/redact.js';
 import { createWarden } from '../src/engine.js';
 import { loadServerSecrets, MIN_SECRET_LENGTH } from '../src/issue/server-secrets.js';
-import { buildCli, warden } from './helpers/cli.js';
+import { buildCli, REPO_ROOT, warden } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase, tempDir, testDialects } from './helpers/databases.js';
 
 const PEPPER_A = 'pepper-a-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -148,14 +151,25 @@ describe('precedence: file < environment < flags', () => {
     expect(config.secrets).toEqual({ pepper: PEPPER_B, master_key: MASTER_KEY });
   });
 
-  it('a non-numeric WARDEN_PORT or --port is an error naming its source', () => {
+  it('a wrong WARDEN_PORT or --port is an error naming its source, not the path it sets', () => {
     const cwd = workDir();
-    expect(configErrorOf(() => loadConfig({}, { WARDEN_PORT: 'http' }, cwd)).message).toBe(
-      'WARDEN_PORT must be a whole number, got "http"',
-    );
-    expect(configErrorOf(() => loadConfig({ port: '80.5' }, {}, cwd)).message).toBe(
-      '--port must be a whole number, got "80.5"',
-    );
+    expect(configErrorOf(() => loadConfig({}, { WARDEN_PORT: 'http' }, cwd)).problems).toEqual([
+      'WARDEN_PORT: must be a whole number, got "http"',
+    ]);
+    expect(configErrorOf(() => loadConfig({ port: '80.5' }, {}, cwd)).problems).toEqual([
+      '--port: must be a whole number, got "80.5"',
+    ]);
+    // The flag wins over the variable, and is the one named; each source is named beside the others.
+    expect(configErrorOf(() => loadConfig({ port: '99999' }, { WARDEN_PORT: '1' }, cwd)).problems).toEqual([
+      '--port: must be at most 65535',
+    ]);
+    expect(
+      configErrorOf(() => loadConfig({ logLevel: 'loud' }, { WARDEN_WORKERS: '0', WARDEN_DATA_DIR: 'd' }, cwd))
+        .problems,
+    ).toEqual([
+      'WARDEN_WORKERS: must be at least 1',
+      '--log-level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
+    ]);
   });
 });
 
@@ -218,7 +232,7 @@ describe('${VAR} interpolation', () => {
     expect(config.server.port).toBe(9090);
     expect(config.server.workers).toBe(3);
     const bad = configErrorOf(() => loadConfig({}, { WORKERS: 'three' }, cwd));
-    expect(bad.problems).toEqual(['server.workers: expected a whole number, got "three"']);
+    expect(bad.problems).toEqual(['server.workers: must be a whole number, got "three"']);
   });
 
   it('a value is interpolated once: a variable holding ${OTHER} is kept as is', () => {
@@ -275,24 +289,24 @@ describe('validation', () => {
   });
 
   it.each([
-    [{ server: { port: 'eighty' } }, 'server.port: expected a whole number, got "eighty"'],
-    [{ server: { port: 70000 } }, 'server.port: Too big: expected number to be <=65535'],
-    [{ server: { port: 80.5 } }, 'server.port: Invalid input: expected int, received number'],
-    [{ server: { workers: 0 } }, 'server.workers: Too small: expected number to be >=1'],
-    [
-      { server: { trusted_proxies: '10.0.0.0/8' } },
-      'server.trusted_proxies: Invalid input: expected array, received string',
-    ],
+    [{ server: { port: 'eighty' } }, 'server.port: must be a whole number, got "eighty"'],
+    [{ server: { port: 70000 } }, 'server.port: must be at most 65535'],
+    [{ server: { port: 80.5 } }, 'server.port: must be a whole number, got 80.5'],
+    [{ server: { workers: 0 } }, 'server.workers: must be at least 1'],
+    [{ server: { trusted_proxies: '10.0.0.0/8' } }, 'server.trusted_proxies: must be a list, got a string'],
+    [{ server: null }, 'server: must be a mapping, got null'],
     [
       { log: { level: 'loud' } },
-      'log.level: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"',
+      'log.level: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     ],
-    [{ api_keys: { prefix: 'WDN' } }, 'api_keys.prefix: prefix must be 2-16 of [a-z0-9], starting with a letter'],
+    [{ api_keys: { prefix: 'WDN' } }, 'api_keys.prefix: must be 2-16 of [a-z0-9], starting with a letter'],
     [
       { api_keys: { static: { 'static-key-123456789': { subject: 'a', admin: 'yes' } } } },
-      'api_keys.static.[redacted]#1.admin: Invalid input: expected boolean, received string',
+      'api_keys.static.[redacted]#1.admin: must be true or false, got a string',
     ],
-    [{ data_dir: '' }, 'data_dir: Too small: expected string to have >=1 characters'],
+    [{ api_keys: { static: { 'static-key-123456789': {} } } }, 'api_keys.static.[redacted]#1.subject: is required'],
+    [{ data_dir: '' }, 'data_dir: must not be empty'],
+    [{ server: { body_limit: 10 } }, 'server.body_limit: must be at least 1024'],
   ])('wrong type or value %j is reported as %s', (input, problem) => {
     expect(configErrorOf(() => parseConfig(input as never)).problems).toEqual([problem]);
   });
@@ -309,6 +323,28 @@ describe('validation', () => {
     expect(configErrorOf(() => loadConfig({}, {}, cwd)).message).toMatch(
       new RegExp(`^config file ${join(cwd, 'warden.yaml')} is not valid YAML: `),
     );
+  });
+
+  it('invalid YAML shows the line with a caret under the column, and the line before when that one is blank', () => {
+    const indented = configErrorOf(() => loadConfig({}, {}, workDir('log:\n  level: info\n   extra: x\n')));
+    expect(indented.problems).toEqual(['line 2, column 10: Nested mappings are not allowed in compact mappings']);
+    expect(indented.message.split('\n').slice(1)).toEqual(['  2 |   level: info', '    |          ^']);
+    const unclosed = configErrorOf(() => loadConfig({}, {}, workDir('server: {port: 80\n')));
+    expect(unclosed.message.split('\n').slice(1)).toEqual(['  1 | server: {port: 80', '  2 |', '    | ^']);
+    // A tab before the column is kept under it, so that the caret lands right whatever the tab width.
+    const tabbed = configErrorOf(() => loadConfig({}, {}, workDir('log:\t[1, 2]]\n')));
+    expect(tabbed.message.split('\n').slice(1)).toEqual(['  1 | log:\t[1, 2]]', '    |     \t      ^']);
+  });
+
+  it.each([
+    ['secrets:\n  pepper: "pepper-do-not-print-0123456789abc\n', 'pepper-do-not-print'],
+    ['database:\n  url: postgres://u:db-pass-do-not-print@db/w: [\n', 'db-pass-do-not-print'],
+    ['api_keys:\n  static:\n    key-do-not-print-0123456789: [\n', 'key-do-not-print'],
+    ['api_keys:\n  prefix: wdn\n  static:\n    key-do-not-print-0123456789: a: b\n', 'key-do-not-print'],
+  ])('a YAML error on a line that may hold a secret does not show it (%j)', (yaml, secret) => {
+    const error = configErrorOf(() => loadConfig({}, {}, workDir(yaml)));
+    expect(error.message).toMatch(/is not valid YAML: line \d+, column \d+: /);
+    expect(error.message).not.toContain(secret);
   });
 });
 
@@ -366,9 +402,9 @@ describe('rules held by the schema: secret lengths and trusted proxies', () => {
     const cwd = workDir('server:\n  trusted_proxies: [10.0.0.0/8, not-an-ip]\n  port: 99999\n');
     const error = configErrorOf(() => loadConfig({}, { WARDEN_PEPPER: 'short-pepper-xyz' }, cwd));
     expect(error.problems).toEqual([
-      'server.port: Too big: expected number to be <=65535',
+      'server.port: must be at most 65535',
       'server.trusted_proxies.1: not-an-ip is not an IP or CIDR',
-      `secrets.pepper: ${rule}`,
+      `WARDEN_PEPPER: ${rule}`,
     ]);
     expect(error.message).not.toContain('short-pepper-xyz');
   });
@@ -385,7 +421,7 @@ describe('warden config check (the built CLI)', () => {
     expect(out.error).toBe('config_invalid');
     expect(out.problems).toEqual([
       'server.trusted_proxies.1: 10.0.0.0/33 is not an IP or CIDR: the prefix length of an IPv4 CIDR is 0 to 32',
-      'secrets.pepper: too short, at least 32 characters are required',
+      'WARDEN_PEPPER: too short, at least 32 characters are required',
     ]);
     expect(run.stdout + run.stderr).not.toContain('short-pepper-xyz');
   });
@@ -404,9 +440,9 @@ describe('durations', () => {
     expect(parseConfig({ api_keys: { cache: { ttl: text } } }).api_keys.cache.ttl).toBe(ms);
   });
 
-  it.each(['5', '1.5h', '-1s', '5 minutes', 'h', '', '10y'])('%j is not a duration', (text) => {
+  it.each(['5', '1.5h', '-1s', '5 minutes', 'h', '', '10y'])('%j is not a duration (the path said once)', (text) => {
     expect(configErrorOf(() => parseConfig({ api_keys: { cache: { ttl: text } } })).problems).toEqual([
-      'api_keys.cache.ttl: api_keys.cache.ttl must be a duration like 500ms, 30s, 5m, 1h or 90d',
+      'api_keys.cache.ttl: must be a duration like 500ms, 30s, 5m, 1h or 90d',
     ]);
   });
 
@@ -415,6 +451,83 @@ describe('durations', () => {
     expect(api_keys.cache.ttl).toBe(300_000);
     expect(api_keys.invalidation.poll_interval).toBe(250);
     expect(api_keys.default_expires_in).toBeUndefined();
+  });
+});
+
+describe('printed durations', () => {
+  it('print as written: the largest unit that holds them exactly', () => {
+    const printed = printableConfig(
+      parseConfig({ api_keys: { cache: { ttl: '5m', negative_ttl: 1500 }, default_expires_in: '90d' } }),
+    ) as { api_keys: { cache: Record<string, unknown>; default_expires_in: unknown; invalidation: unknown } };
+    expect(printed.api_keys.cache).toMatchObject({ ttl: '5m', negative_ttl: '1500ms', max_entries: 100_000 });
+    expect(printed.api_keys.default_expires_in).toBe('90d');
+    expect(printed.api_keys.invalidation).toEqual({ poll_interval: '250ms' });
+    // What is printed reads back as the same configuration.
+    expect(parseConfig(printed as never).api_keys.cache.ttl).toBe(300_000);
+  });
+});
+
+describe('warnings', () => {
+  it('an unknown WARDEN_* variable is a warning with the known one it resembles; others are left alone', () => {
+    const cwd = workDir();
+    const { warnings } = loadConfig(
+      {},
+      { WARDEN_DATADIR: '/x', WARDEN_SHINY: '1', WARDEN_PORT: '8081', WARDENS: '1', HOME: '/root' },
+      cwd,
+    );
+    expect(warnings).toEqual([
+      'WARDEN_DATADIR: unknown environment variable, ignored (did you mean WARDEN_DATA_DIR?)',
+      'WARDEN_SHINY: unknown environment variable, ignored',
+    ]);
+  });
+
+  it('every WARDEN_* name the repository uses is known (the SDK, the CLI, the tests, CI scripts)', () => {
+    const skipped = new Set(['node_modules', 'dist', '.git', '.warden', 'coverage', 'results']);
+    const names = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (skipped.has(entry.name)) continue;
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        // Test files are left out: they make up unknown names on purpose (WARDEN_DATADIR).
+        else if (entry.isFile() && !entry.name.endsWith('.test.ts') && statSync(path).size < 1_000_000) {
+          for (const match of readFileSync(path, 'utf8').matchAll(/\bWARDEN_[A-Z0-9_]*[A-Z0-9]\b/g))
+            names.add(match[0]);
+        }
+      }
+    };
+    walk(REPO_ROOT);
+    expect(names).toContain('WARDEN_REQUIRE_POSTGRES');
+    expect(names).toContain('WARDEN_CREDENTIALS');
+    expect([...names].filter((name) => !KNOWN_ENVIRONMENT_VARIABLES.includes(name))).toEqual([]);
+    expect(unknownEnvironmentWarnings(Object.fromEntries([...names].map((name) => [name, '1'])))).toEqual([]);
+  });
+
+  it.each([
+    ['x'.repeat(16), 'shorter than 32 characters'],
+    ['Ab3$'.repeat(10), 'one pattern repeated'],
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab', 'low entropy: a few characters repeated'],
+    // 38 digits hold 126 bits at best.
+    ['31415926535897932384626433832795028841', 'low entropy: too few kinds of characters'],
+    ['q7Vb2kXr9pLm4sTz8wNc1yHd6fGj3aRe5uKo0iWE', null],
+    // openssl rand -hex 16 and -base64 32 outputs pass.
+    ['9f86d081884c7d659a2feaa0c55ad015', null],
+    ['n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=', null],
+  ])('static key %s is weak: %s', (key, reason) => {
+    expect(weakStaticKeyReason(key)).toBe(reason);
+  });
+
+  it('a weak static key warns by its label or by where it came from, never quoting it', () => {
+    const weakInFile = 'weak-static-key-in-file-1';
+    const cwd = workDir(`api_keys:\n  static:\n    ${weakInFile}:\n      subject: ci\n`);
+    const weakSingle = 'weak-single-key-0123';
+    const { warnings } = loadConfig({}, { WARDEN_API_KEY: weakSingle }, cwd);
+    expect(warnings).toEqual([
+      'WARDEN_API_KEY: weak static API key (shorter than 32 characters); use a long random one, e.g. from openssl rand -base64 32',
+      'api_keys.static.[redacted]#1: weak static API key (shorter than 32 characters); use a long random one, e.g. from openssl rand -base64 32',
+    ]);
+    const strong = 'q7Vb2kXr9pLm4sTz8wNc1yHd6fGj3aRe5uKo0iWE';
+    expect(loadConfig({ apiKey: strong }, {}, workDir()).warnings).toEqual([]);
   });
 });
 
@@ -482,14 +595,21 @@ describe('redaction', () => {
     expect(text).not.toContain('not-a-digest-secret');
   });
 
-  it('single-key mode (--api-key / WARDEN_API_KEY) is a redacted admin static key', () => {
+  it('single-key mode (--api-key / WARDEN_API_KEY) is an admin static key held as its digest only', () => {
     const cwd = workDir();
     const key = 'single-mode-key-0123456789';
-    const { config } = loadConfig({ apiKey: key }, {}, cwd);
-    expect(config.api_keys.static[key]).toMatchObject({ subject: 'admin', admin: true });
-    expect(JSON.stringify(redactConfig(config))).not.toContain(key);
+    const digest = `sha256:${createHash('sha256').update(key).digest('hex')}`;
+    for (const loaded of [loadConfig({ apiKey: key }, {}, cwd), loadConfig({}, { WARDEN_API_KEY: key }, cwd)]) {
+      expect(Object.keys(loaded.config.api_keys.static)).toEqual([digest]);
+      expect(loaded.config.api_keys.static[digest]).toMatchObject({ subject: 'admin', admin: true });
+      expect(JSON.stringify(loaded)).not.toContain(key);
+    }
+    // A problem names where the key came from.
     expect(configErrorOf(() => loadConfig({}, { WARDEN_API_KEY: 'short' }, cwd)).message).toBe(
-      '--api-key must be at least 16 characters',
+      'WARDEN_API_KEY: must be at least 16 characters',
+    );
+    expect(configErrorOf(() => loadConfig({ apiKey: '' }, { WARDEN_API_KEY: key }, cwd)).message).toBe(
+      '--api-key: must be at least 16 characters',
     );
   });
 
@@ -512,12 +632,13 @@ describe('server secrets', () => {
     const dataDir = join(cwd, 'data');
     const shortPepper = 'x'.repeat(MIN_SECRET_LENGTH - 1);
     const pepperError = configErrorOf(() => loadConfig({ dataDir }, { WARDEN_PEPPER: shortPepper }, cwd));
+    // Named by the variable that gave it: that is what to fix.
     expect(pepperError.message).toBe(
-      'invalid configuration:\n  - secrets.pepper: too short, at least 32 characters are required',
+      'invalid configuration:\n  - WARDEN_PEPPER: too short, at least 32 characters are required',
     );
-    expect(pepperError.problems).toEqual(['secrets.pepper: too short, at least 32 characters are required']);
+    expect(pepperError.problems).toEqual(['WARDEN_PEPPER: too short, at least 32 characters are required']);
     const masterError = configErrorOf(() => loadConfig({ dataDir }, { WARDEN_MASTER_KEY: 'short' }, cwd));
-    expect(masterError.problems).toEqual(['secrets.master_key: too short, at least 32 characters are required']);
+    expect(masterError.problems).toEqual(['WARDEN_MASTER_KEY: too short, at least 32 characters are required']);
     // createWarden parses its configuration with the same schema: a short secret stops it before anything is written.
     await expect(
       createWarden({ config: { data_dir: dataDir, secrets: { pepper: shortPepper } } }),

@@ -1,5 +1,6 @@
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { WardenCommand } from './command.js';
 import { registerConfigCommands } from './config.js';
 import { registerKeysCommands } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
@@ -9,10 +10,12 @@ import { registerTokenCommands } from './token.js';
 
 /** The `warden` command line. Exit codes: 0 success, 1 a negative answer, 2 a usage or configuration error. */
 export function buildProgram(): Command {
-  const program = new Command('warden')
+  // A WardenCommand and its subcommands report an unknown option (with a did-you-mean) before a missing one.
+  const program = new WardenCommand('warden')
     .description('Warden: authentication and authorization for microservices')
     .version(VERSION, '--version', 'print the version')
     .showHelpAfterError()
+    .showSuggestionAfterError()
     .exitOverride();
   registerServeCommand(program);
   registerMigrateCommand(program);

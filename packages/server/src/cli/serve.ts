@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import type { ConfigFlags } from '../config/load.js';
 import { loadConfig } from '../config/load.js';
 import { SINGLE_KEY_OPTION } from '../config/schema.js';
@@ -57,29 +58,57 @@ async function listen(warden: Warden): Promise<() => Promise<void>> {
   };
 }
 
-function onSignals(stop: () => Promise<void>): void {
+/**
+ * Ctrl-C (SIGINT) or SIGTERM stops the server: one line says so, then exit 0 once it has stopped (1 if stopping
+ * failed). A second signal while stopping is ignored: `npm start` passes on the Ctrl-C its child received too.
+ * Workers stop without a word: the primary, which received the same signal, speaks for them.
+ */
+function onSignals(stop: () => Promise<void>, logger: Logger, announce = true): void {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
+      if (announce) logger.info({ signal }, `received ${signal}, stopping`);
       stop().then(
         () => process.exit(0),
-        () => process.exit(1),
+        (error: unknown) => {
+          logger.error({ err: error }, 'stopping failed');
+          process.exit(1);
+        },
       );
     });
   }
 }
 
+/** Stops the workers and waits until every one has exited. */
+async function stopWorkers(): Promise<void> {
+  // A worker that exits now has been told to: it is not replaced.
+  cluster.removeAllListeners('exit');
+  const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) return resolve();
+          worker.once('exit', () => resolve());
+          worker.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
 async function serve(options: ServeOptions): Promise<void> {
-  const { config } = loadConfig(flagsOf(options));
+  const { config, warnings } = loadConfig(flagsOf(options));
   const logger = createLogger(config.log.level);
+  // Workers load the same configuration: the primary has already said what is wrong with it.
+  if (!cluster.isWorker) for (const warning of warnings) logger.warn(warning);
   const baseUrl = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
 
   if (cluster.isWorker) {
     // The primary migrated and bootstrapped; workers only serve.
     const warden = await createWarden({ config, logger, migrate: false, processMetrics: true });
-    onSignals(await listen(warden));
+    onSignals(await listen(warden), logger, false);
     return;
   }
 
@@ -94,10 +123,7 @@ async function serve(options: ServeOptions): Promise<void> {
       logger.error({ worker: worker.id, code }, 'worker exited; starting a new one');
       cluster.fork();
     });
-    onSignals(async () => {
-      cluster.removeAllListeners('exit');
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
-    });
+    onSignals(stopWorkers, logger);
     logger.info(
       { url: baseUrl, workers: config.server.workers, database: warden.database.location },
       'Warden listening',
@@ -105,7 +131,7 @@ async function serve(options: ServeOptions): Promise<void> {
     return;
   }
 
-  onSignals(await listen(warden));
+  onSignals(await listen(warden), logger);
   logger.info({ url: baseUrl, database: warden.database.location }, 'Warden listening');
 }
 

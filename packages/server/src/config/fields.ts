@@ -17,8 +17,10 @@ export interface ConfigField {
   env: string | undefined;
   flag: string | undefined;
   secret: boolean;
-  /** A whole number: the loader converts its environment variable and flag, naming them when they are not. */
+  /** A whole number (its environment variable and flag are read as one). */
   integer: boolean;
+  /** A duration: milliseconds in the configuration, `5m` or `30s` as written by people and printed for them. */
+  duration: boolean;
 }
 
 type Def = Record<string, unknown> & { type: string };
@@ -120,7 +122,7 @@ const UNITS: [string, number][] = [
 ];
 
 /** Milliseconds as the largest unit that holds them exactly: 300000 is `5m`. */
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   for (const [unit, size] of UNITS) if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
@@ -134,18 +136,19 @@ function formatDefault(value: unknown, isDuration: boolean): string {
 function walk(schema: z.ZodType, path: string[], out: ConfigField[]): void {
   const { core, meta, defaultValue, optional, nullable } = unwrap(schema);
   const def = defOf(core);
+  const isDuration = meta.type === DURATION_TYPE;
   const field: ConfigField = {
     path: path.join('.'),
     section: def.type === 'object',
     description: meta.description,
     type: typeOf(schema),
-    defaultText:
-      meta.defaultText ?? (defaultValue ? formatDefault(defaultValue.value, meta.type === DURATION_TYPE) : undefined),
+    defaultText: meta.defaultText ?? (defaultValue ? formatDefault(defaultValue.value, isDuration) : undefined),
     required: defaultValue === undefined && !optional && !nullable && def.type !== 'object',
     env: meta.env,
     flag: meta.flag,
     secret: Boolean(meta.secret),
     integer: isInteger(core),
+    duration: isDuration,
   };
   if (path.length > 0) out.push(field);
   if (def.type === 'object') {

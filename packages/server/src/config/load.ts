@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { didYouMean } from '@warden/sdk';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { weakStaticKeyReason } from '../authn/static-api-key.js';
+import { sha256Hex } from '../issue/api-key-hash.js';
+import { unknownEnvironmentWarnings } from './environment.js';
 import { ConfigError } from './errors.js';
 import { configFields } from './fields.js';
-import { printableStaticKeys, REDACTED } from './redact.js';
+import { configIssueMessage } from './issue-messages.js';
+import { HASHED_STATIC_KEY, printableStaticKeys, REDACTED } from './redact.js';
 import {
   CONFIG_FILE_OPTION,
   configSchema,
@@ -13,6 +16,7 @@ import {
   type WardenConfig,
   type WardenConfigInput,
 } from './schema.js';
+import { parseYamlFile } from './yaml-file.js';
 
 /**
  * Command-line flags that map onto configuration (they override the environment, which overrides the file). Each
@@ -33,17 +37,32 @@ export interface LoadedConfig {
   config: WardenConfig;
   /** The YAML file read, if any. */
   file: string | null;
+  /** What is valid but likely a mistake (an unknown WARDEN_* variable, a weak static key); never a secret. */
+  warnings: string[];
 }
 
 type Env = Record<string, string | undefined>;
 type Tree = Record<string, unknown>;
+/** Config paths set by a flag or an environment variable, to the name of that flag or variable. */
+type Origins = ReadonlyMap<string, string>;
 
 const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** A config path for messages; a plaintext static key (a secret) shows as its `[redacted]#N` label. */
-function displayPath(path: readonly PropertyKey[], staticKeys: readonly string[]): string {
+/**
+ * Where a problem is, for messages: the flag or environment variable that set the value (`--port`, `WARDEN_PORT`),
+ * else its config path, with a plaintext static key (a secret) shown as its `[redacted]#N` label.
+ */
+function displayPath(
+  path: readonly PropertyKey[],
+  staticKeys: readonly string[],
+  origins: Origins = new Map(),
+): string {
   if (path.length === 0) return '(root)';
   const parts = path.map(String);
+  for (let length = parts.length; length > 0; length--) {
+    const origin = origins.get(parts.slice(0, length).join('.'));
+    if (origin) return origin;
+  }
   if (parts.length > 2 && parts[0] === 'api_keys' && parts[1] === 'static') {
     parts[2] = printableStaticKeys(staticKeys).get(parts[2]!) ?? REDACTED;
   }
@@ -91,12 +110,7 @@ function readConfigFile(file: string, env: Env): Tree {
   } catch (error) {
     throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text) ?? {};
-  } catch (error) {
-    throw new ConfigError(`config file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const parsed = parseYamlFile(file, text) ?? {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${file} must hold a mapping at the top level`);
   }
@@ -115,12 +129,6 @@ function setPath(tree: Tree, path: string, value: unknown): void {
     node = node[part] as Tree;
   }
   node[parts.at(-1)!] = value;
-}
-
-function toWholeNumber(source: string, value: string | number): number {
-  const whole = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(whole)) throw new ConfigError(`${source} must be a whole number, got ${JSON.stringify(value)}`);
-  return whole;
 }
 
 /** `--data-dir` as its ConfigFlags property (`dataDir`), the name commander gives the option. */
@@ -152,12 +160,15 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   return [];
 }
 
-/** One line per problem, with its path; `input` (the validated tree) lets plaintext static keys print redacted. */
-export function formatConfigIssues(error: z.ZodError, input?: unknown): string[] {
+/**
+ * One line per problem, with its path; `input` (the validated tree) lets plaintext static keys print redacted, and
+ * `origins` names the flag or environment variable behind a value instead of its path.
+ */
+export function formatConfigIssues(error: z.ZodError, input?: unknown, origins?: Origins): string[] {
   const problems: string[] = [];
   const staticKeys = staticKeysOf(input);
   for (const issue of error.issues) {
-    const where = displayPath(issue.path, staticKeys);
+    const where = displayPath(issue.path, staticKeys, origins);
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(issue.path);
       for (const key of issue.keys) {
@@ -185,14 +196,52 @@ function deepFreeze<T>(value: T): T {
 
 /** Validates a configuration object (YAML shape) and returns it frozen, with defaults applied. */
 export function parseConfig(input: WardenConfigInput | Tree, source = 'configuration'): WardenConfig {
-  const result = configSchema.safeParse(input);
+  return validateConfig(input, source, new Map());
+}
+
+function validateConfig(input: WardenConfigInput | Tree, source: string, origins: Origins): WardenConfig {
+  const result = configSchema.safeParse(input, { error: configIssueMessage });
   if (!result.success) {
-    const problems = formatConfigIssues(result.error, input);
+    const problems = formatConfigIssues(result.error, input, origins);
     throw new ConfigError(`invalid ${source}:\n  - ${problems.join('\n  - ')}`, problems);
   }
   const config = result.data;
   if (!config.database.url) config.database.url = `sqlite:${resolve(config.data_dir, 'warden.db')}`;
   return deepFreeze(config);
+}
+
+/** Warnings for plaintext static keys that look weak; each named by its `[redacted]#N` label, never by itself. */
+function weakStaticKeyWarnings(staticKeys: readonly string[]): string[] {
+  const labels = printableStaticKeys(staticKeys);
+  return staticKeys.flatMap((key) => {
+    const reason = HASHED_STATIC_KEY.test(key) ? null : weakStaticKeyReason(key);
+    return reason ? [weakKeyWarning(`api_keys.static.${labels.get(key)}`, reason)] : [];
+  });
+}
+
+function weakKeyWarning(where: string, reason: string): string {
+  return `${where}: weak static API key (${reason}); use a long random one, e.g. from openssl rand -base64 32`;
+}
+
+/**
+ * Single-key mode: one admin key given with --api-key or WARDEN_API_KEY, added to `api_keys.static` as its digest.
+ * The plaintext never enters the configuration, so it is neither kept in memory with it nor reported as a key
+ * written in plaintext in a file, which the operator did not do.
+ */
+function addSingleKey(tree: Tree, flags: ConfigFlags, env: Env, origins: Map<string, string>, warnings: string[]) {
+  const fromFlag = flags.apiKey !== undefined;
+  const key = fromFlag ? flags.apiKey : env[SINGLE_KEY_OPTION.env] || undefined;
+  if (key === undefined) return;
+  const origin = fromFlag ? SINGLE_KEY_OPTION.flag : SINGLE_KEY_OPTION.env;
+  if (key.length < 16) throw new ConfigError(`${origin}: must be at least 16 characters`);
+  const reason = weakStaticKeyReason(key);
+  if (reason) warnings.push(weakKeyWarning(origin, reason));
+  const entry = `sha256:${sha256Hex(key)}`;
+  setPath(tree, 'api_keys.static', {
+    ...((tree.api_keys as Tree | undefined)?.static as Tree | undefined),
+    [entry]: { subject: 'admin', subject_type: 'service', admin: true, name: 'single-key mode' },
+  });
+  origins.set(`api_keys.static.${entry}`, origin);
 }
 
 /** Loads warden.yaml (if any), then WARDEN_* environment, then flags, and validates the result. */
@@ -206,29 +255,27 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd 
     file = resolve(cwd, 'warden.yaml');
   }
   const tree: Tree = file ? readConfigFile(file, env) : {};
+  const warnings = unknownEnvironmentWarnings(env);
 
+  // The schema reads numbers given as strings, so values are set as given and a problem names where they came from.
+  const origins = new Map<string, string>();
   for (const field of OVERRIDABLE) {
     const value = field.env === undefined ? undefined : env[field.env];
     if (value === undefined || value === '') continue;
-    setPath(tree, field.path, field.integer ? toWholeNumber(field.env!, value) : value);
+    setPath(tree, field.path, value);
+    origins.set(field.path, field.env!);
   }
   for (const field of OVERRIDABLE) {
     const value = field.flag === undefined ? undefined : (flags as Record<string, unknown>)[flagProperty(field.flag)];
     if (value === undefined) continue;
-    setPath(tree, field.path, field.integer ? toWholeNumber(field.flag!, value as string | number) : value);
+    setPath(tree, field.path, value);
+    origins.set(field.path, field.flag!);
   }
-
-  // Single-key mode: one admin key given on the command line or in WARDEN_API_KEY.
-  const singleKey = flags.apiKey ?? env[SINGLE_KEY_OPTION.env];
-  if (singleKey) {
-    if (singleKey.length < 16) throw new ConfigError(`${SINGLE_KEY_OPTION.flag} must be at least 16 characters`);
-    setPath(tree, `api_keys.static`, {
-      ...((tree.api_keys as Tree | undefined)?.static as Tree | undefined),
-      [singleKey]: { subject: 'admin', subject_type: 'service', admin: true, name: 'single-key mode' },
-    });
-  }
+  addSingleKey(tree, flags, env, origins, warnings);
 
   if (typeof tree.data_dir === 'string') tree.data_dir = resolve(cwd, tree.data_dir);
   else tree.data_dir = resolve(cwd, '.warden');
-  return { config: parseConfig(tree, file ? `configuration (${file})` : 'configuration'), file };
+  const config = validateConfig(tree, file ? `configuration (${file})` : 'configuration', origins);
+  warnings.push(...weakStaticKeyWarnings(Object.keys(config.api_keys.static)));
+  return { config, file, warnings };
 }

@@ -4,7 +4,7 @@ import type { WardenConfig } from './schema.js';
 export const REDACTED = '[redacted]';
 
 /** A static key given as its digest (`sha256:<64 hex>`): safe to print. Anything else is a plaintext key. */
-const HASHED_STATIC_KEY = /^sha256:[0-9a-fA-F]{64}$/;
+export const HASHED_STATIC_KEY = /^sha256:[0-9a-fA-F]{64}$/;
 
 /**
  * How each static key (the map key under `api_keys.static`) is printed: digests as they are, plaintext keys as
