@@ -1,9 +1,22 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, KEY_PATTERN, runCleanups, warden, wardenJson, workDir } from './helpers/cli.js';
+import { createWarden } from '../src/engine.js';
+import { buildApp } from '../src/http/app.js';
+import { LABEL_RULE, ROLE_NAME_RULE, SCOPE_TOKEN_RULE } from '../src/identity/names.js';
+import { createLogger } from '../src/observability/logger.js';
+import { buildCli, KEY_PATTERN, onCleanup, runCleanups, warden, wardenJson, workDir } from './helpers/cli.js';
 import { checksummedKey } from './helpers/requests.js';
 
 beforeAll(buildCli, 180_000);
 afterEach(runCleanups);
+
+/** A working directory whose store exists, made by `keys create` (commands that only read need one). */
+async function storeWithKey(args: string[] = ['--subject', 'svc']) {
+  const cwd = workDir();
+  const created = await wardenJson(['keys', 'create', ...args], { cwd });
+  return { cwd, created, database: `sqlite:${join(cwd, '.warden', 'warden.db')}` };
+}
 
 function expectNoSecretFields(text: string, ...plaintextKeys: string[]): void {
   for (const field of ['"key"', 'salt', 'secretHash', 'secret_hash', 'hash']) expect(text).not.toContain(field);
@@ -48,6 +61,7 @@ describe('keys', () => {
     );
     expect(created.key).toMatch(KEY_PATTERN);
     expect(created.key.split('_')[1]).toBe(created.record.id);
+    expect(created.database).toBe(`sqlite:${join(cwd, '.warden', 'warden.db')}`);
     expect(created.record).toMatchObject({
       prefix: 'wdn',
       name: 'orders',
@@ -76,7 +90,7 @@ describe('keys', () => {
 
     const shown = await warden(['keys', 'show', created.record.id, '--json'], { cwd });
     expect(shown.code).toBe(0);
-    expect(JSON.parse(shown.stdout)).toEqual(created.record);
+    expect(JSON.parse(shown.stdout)).toEqual({ ...created.record, database: created.database });
     expectNoSecretFields(shown.stdout + shown.stderr, created.key);
 
     for (const args of [
@@ -102,10 +116,10 @@ describe('keys', () => {
   });
 
   it('verify: a valid key exits 0 with its principal', async () => {
-    const cwd = workDir();
-    const created = await wardenJson(['keys', 'create', '--subject', 'svc', '--scope', 's1'], { cwd });
+    const { cwd, created, database } = await storeWithKey(['--subject', 'svc', '--scope', 's1']);
     const verified = await wardenJson(['keys', 'verify', created.key], { cwd });
     expect(verified).toEqual({
+      database,
       valid: true,
       principal: {
         subject: 'svc',
@@ -127,26 +141,52 @@ describe('keys', () => {
     ['garbage', 'malformed_credentials'],
     ['wdn_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB', 'malformed_credentials'],
   ])('verify: %j exits 1 with %s', async (presented, code) => {
-    const cwd = workDir();
+    const { cwd, database } = await storeWithKey();
     const out = await wardenJson(['keys', 'verify', presented], { cwd }, 1);
-    expect(out).toEqual({ error: code, message: `key is not valid: ${code}`, valid: false });
+    expect(out).toEqual({ valid: false, code, database });
     const human = await warden(['keys', 'verify', presented], { cwd });
     expect(human.code).toBe(1);
     expect(human.stderr).toBe(`error: key is not valid: ${code}\n`);
   });
 
   it('verify: a checksummed key with a wrong secret or an unknown id exits 1 with invalid_credentials', async () => {
-    const cwd = workDir();
-    const created = await wardenJson(['keys', 'create', '--subject', 'svc'], { cwd });
+    const { cwd, created, database } = await storeWithKey();
     const wrongSecret = checksummedKey(created.record.id, 'A'.repeat(22));
     const unknownId = checksummedKey('Z'.repeat(12), 'A'.repeat(22));
     for (const presented of [wrongSecret, unknownId]) {
       const out = await wardenJson(['keys', 'verify', presented], { cwd }, 1);
-      expect(out).toEqual({
-        error: 'invalid_credentials',
-        message: 'key is not valid: invalid_credentials',
-        valid: false,
+      expect(out).toEqual({ valid: false, code: 'invalid_credentials', database });
+    }
+  });
+
+  it('verify --json answers as POST /v1/admin/keys/verify does, plus the database', async () => {
+    const { cwd, created: admin, database } = await storeWithKey(['--subject', 'ops', '--admin', '--scope', 's']);
+    const revoked = await wardenJson(['keys', 'create', '--subject', 'gone'], { cwd });
+    await wardenJson(['keys', 'revoke', revoked.record.id], { cwd });
+    const engine = await createWarden({
+      config: { data_dir: join(cwd, '.warden') },
+      background: false,
+      logger: createLogger('silent'),
+    });
+    const app = buildApp(engine);
+    onCleanup(async () => {
+      await app.close();
+      await engine.close();
+    });
+    for (const [presented, exit] of [
+      [admin.key, 0],
+      [revoked.key, 1],
+      ['garbage', 1],
+    ] as const) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/keys/verify',
+        headers: { authorization: `Bearer ${admin.key}` },
+        payload: { key: presented },
       });
+      expect(response.statusCode).toBe(200);
+      const cli = await wardenJson(['keys', 'verify', presented], { cwd }, exit);
+      expect(cli).toEqual({ ...response.json(), database });
     }
   });
 
@@ -158,7 +198,7 @@ describe('keys', () => {
     expect(revoked.revokedAt).toBeTypeOf('string');
 
     const verified = await wardenJson(['keys', 'verify', created.key], { cwd }, 1);
-    expect(verified).toEqual({ error: 'revoked', message: 'key is not valid: revoked', valid: false });
+    expect(verified).toEqual({ valid: false, code: 'revoked', database: created.database });
 
     const again = await wardenJson(['keys', 'revoke', created.record.id], { cwd }, 1);
     expect(again).toEqual({ error: 'conflict', message: `API key ${created.record.id} is already revoked` });
@@ -169,7 +209,7 @@ describe('keys', () => {
   });
 
   it('show, revoke and rotate of an unknown id exit 1 with not_found', async () => {
-    const cwd = workDir();
+    const { cwd } = await storeWithKey();
     for (const command of ['show', 'revoke', 'rotate']) {
       const out = await wardenJson(['keys', command, 'NoSuchKey123'], { cwd }, 1);
       expect(out).toEqual({ error: 'not_found', message: 'no API key with id "NoSuchKey123"' });
@@ -185,7 +225,10 @@ describe('keys', () => {
     expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
     const bad = await wardenJson(['keys', 'rotate', rotated.record.id, '--expires-in', '90days'], { cwd }, 2);
-    expect(bad).toMatchObject({ error: 'invalid_request', message: expect.stringContaining('expiresIn') });
+    expect(bad).toEqual({
+      error: 'invalid_request',
+      message: '--expires-in: must be a positive duration like 30m, 12h, 90d or 2w',
+    });
   });
 
   it('rotate --overlap: the old key stays valid during the overlap, the new one is valid', async () => {
@@ -222,7 +265,7 @@ describe('keys', () => {
     const old = await wardenJson(['keys', 'create', '--subject', 'svc'], { cwd });
     const rotated = await wardenJson(['keys', 'rotate', old.record.id], { cwd });
     const oldResult = await wardenJson(['keys', 'verify', old.key], { cwd }, 1);
-    expect(oldResult.error).toBe('expired');
+    expect(oldResult.code).toBe('expired');
     await wardenJson(['keys', 'verify', rotated.key], { cwd });
     const shown = await wardenJson(['keys', 'show', old.record.id], { cwd });
     expect(shown.status).toBe('expired');
@@ -237,29 +280,81 @@ describe('keys', () => {
   });
 
   it.each([
-    [['--expires-in', '3 days'], 'expiresIn: must be a positive duration like 30m, 12h, 90d or 2w'],
-    [['--expires-in', '0d'], 'expiresIn: must be a positive duration like 30m, 12h, 90d or 2w'],
-    [['--metadata', 'novalue'], '--metadata expects key=value, got "novalue"'],
-    [['--metadata', '=value'], '--metadata expects key=value, got "=value"'],
-  ])('create %j exits 2 with invalid_request', async (extra, message) => {
+    [['--expires-in', '3 days'], '--expires-in: must be a positive duration like 30m, 12h, 90d or 2w'],
+    [['--expires-in', '90days'], '--expires-in: must be a positive duration like 30m, 12h, 90d or 2w'],
+    [['--expires-in', '0d'], '--expires-in: must be a positive duration like 30m, 12h, 90d or 2w'],
+    [['--metadata', 'novalue'], '--metadata: must be key=value, got "novalue"'],
+    [['--metadata', '=value'], '--metadata: must be key=value, got "=value"'],
+    [['--name', ' padded'], `--name: ${LABEL_RULE}`],
+    [['--scope', 'ok', '--scope', 'a b'], `--scope: value 2 of 2 ${SCOPE_TOKEN_RULE}`],
+    [
+      ['--role', 'x,y', '--expires-in', 'soon'],
+      `--role: ${ROLE_NAME_RULE}; --expires-in: must be a positive duration like 30m, 12h, 90d or 2w`,
+    ],
+  ])('create %j exits 2 naming the flag, before any store is made', async (extra, message) => {
     const cwd = workDir();
     const out = await wardenJson(['keys', 'create', '--subject', 'svc', ...extra], { cwd }, 2);
     expect(out).toEqual({ error: 'invalid_request', message });
-    expect((await wardenJson(['keys', 'list'], { cwd })).items).toEqual([]);
+    expect(existsSync(join(cwd, '.warden'))).toBe(false);
   });
 
-  it('rotate --overlap with a bad duration exits 2', async () => {
-    const cwd = workDir();
-    const old = await wardenJson(['keys', 'create', '--subject', 'svc'], { cwd });
-    const out = await wardenJson(['keys', 'rotate', old.record.id, '--overlap', 'soon'], { cwd }, 2);
-    expect(out.error).toBe('invalid_request');
-    await wardenJson(['keys', 'verify', old.key], { cwd });
+  it.each([
+    [['rotate', '--overlap', 'soon'], '--overlap: must be a positive duration like 30m, 12h, 90d or 2w'],
+    [['rotate', '--overlap', '1'], '--overlap: must be a positive duration like 30m, 12h, 90d or 2w'],
+    [['rotate', '--expires-in', '1'], '--expires-in: must be a positive duration like 30m, 12h, 90d or 2w'],
+    [['revoke', '--reason', 'tab\there'], `--reason: ${LABEL_RULE}`],
+  ])('%j of a key exits 2 naming the flag, and the key keeps working', async ([command, ...flags], message) => {
+    const { cwd, created } = await storeWithKey();
+    const out = await wardenJson(['keys', command!, created.record.id, ...flags], { cwd }, 2);
+    expect(out).toEqual({ error: 'invalid_request', message });
+    await wardenJson(['keys', 'verify', created.key], { cwd });
+  });
+
+  it.each([
+    [['--limit', 'abc'], '--limit: must be a whole number'],
+    [['--limit', '1.5'], '--limit: must be a whole number'],
+    [['--limit', '0'], '--limit: must be at least 1'],
+    [['--limit', '1001'], '--limit: must be at most 1000'],
+    [['--subject', ' svc'], `--subject: ${LABEL_RULE}`],
+  ])('list %j exits 2 naming the flag', async (flags, message) => {
+    const { cwd } = await storeWithKey();
+    expect(await wardenJson(['keys', 'list', ...flags], { cwd }, 2)).toEqual({ error: 'invalid_request', message });
   });
 
   it('--subject-type outside the choices exits 2', async () => {
     const run = await warden(['keys', 'create', '--subject', 'svc', '--subject-type', 'robot'], { cwd: workDir() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("argument 'robot' is invalid");
+  });
+
+  it('list pages: --json gives next as the admin API does, text has a header, scopes and the --after hint', async () => {
+    const cwd = workDir();
+    const ids: string[] = [];
+    for (const subject of ['a', 'b', 'c']) {
+      const created = await wardenJson(['keys', 'create', '--subject', subject, '--scope', `${subject}.read`], { cwd });
+      ids.push(created.record.id);
+    }
+    const inOrder = (await wardenJson(['keys', 'list'], { cwd })).items.map((k: { id: string }) => k.id);
+    expect([...inOrder].sort()).toEqual([...ids].sort());
+    expect((await wardenJson(['keys', 'list'], { cwd })).next).toBeNull();
+
+    const first = await wardenJson(['keys', 'list', '--limit', '2'], { cwd });
+    expect(first.items.map((k: { id: string }) => k.id)).toEqual(inOrder.slice(0, 2));
+    expect(first.next).toBe(inOrder[1]);
+    const last = await wardenJson(['keys', 'list', '--limit', '2', '--after', first.next], { cwd });
+    expect(last.items.map((k: { id: string }) => k.id)).toEqual(inOrder.slice(2));
+    expect(last.next).toBeNull();
+
+    const text = await warden(['keys', 'list', '--limit', '2'], { cwd });
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID +STATUS +SUBJECT +NAME +SCOPES +EXPIRES$/);
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(new RegExp(`^${inOrder[0]} +active +[abc] +- +[abc]\\.read +-$`));
+    expect(lines[3]).toBe(`more keys may follow: repeat with --after ${inOrder[1]}`);
+    const lastText = await warden(['keys', 'list', '--limit', '2', '--after', inOrder[1]], { cwd });
+    expect(lastText.stdout.trimEnd().split('\n')).toHaveLength(2);
+    expect(lastText.stdout).not.toContain('--after');
   });
 
   it('list filters by subject and tenant', async () => {

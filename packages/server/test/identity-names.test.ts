@@ -355,11 +355,12 @@ describe('SECURITY.md #50 the CLI', () => {
   afterEach(runCleanups);
 
   it.each([
-    ['--role', 'x,admin', `roles.0: ${ROLE_NAME_RULE}`],
-    ['--scope', 'a b', `scopes.0: ${SCOPE_TOKEN_RULE}`],
-    ['--tenant', 'acme\u0007', `tenant: ${LABEL_RULE}`],
+    ['--role', 'x,admin', `--role: ${ROLE_NAME_RULE}`],
+    ['--scope', 'a b', `--scope: ${SCOPE_TOKEN_RULE}`],
+    ['--tenant', 'acme\u0007', `--tenant: ${LABEL_RULE}`],
   ])('keys create %s %j exits 2 with a clear message that does not echo the value', async (flag, value, problem) => {
     const cwd = workDir();
+    await wardenJson(['migrate'], { cwd });
     const human = await warden(['keys', 'create', '--subject', 'svc', flag, value], { cwd });
     expect(human.code).toBe(2);
     expect(human.stderr).toBe(`error: ${problem}\n`);

@@ -1,8 +1,11 @@
 import { type Command, Option } from 'commander';
 import { WardenError } from '../errors/warden-error.js';
+import { nextPageCursor, verificationAnswer } from '../keys/answers.js';
+import { type CreateKeyInput, createKeyInput, listKeysInput, revokeKeyInput, rotateKeyInput } from '../keys/inputs.js';
 import type { ApiKeyView } from '../keys/view.js';
-import { collect, type StoreOptions, withEngine, withStoreOptions } from './common.js';
-import { printResult, runCommand } from './output.js';
+import { collect, type StoreOptions, type StoreUse, withEngine, withStoreOptions } from './common.js';
+import { parseFlagInput } from './flag-input.js';
+import { formatTable, printNegativeResult, printResult, runCommand } from './output.js';
 
 const CLI_ACTOR = { actor: 'cli' };
 
@@ -35,10 +38,30 @@ function parseMetadata(pairs: string[]): Record<string, string> {
   for (const pair of pairs) {
     const equals = pair.indexOf('=');
     if (equals <= 0)
-      throw new WardenError('invalid_request', `--metadata expects key=value, got ${JSON.stringify(pair)}`);
+      throw new WardenError('invalid_request', `--metadata: must be key=value, got ${JSON.stringify(pair)}`);
     metadata[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return metadata;
+}
+
+/** The flags of `keys create` whose input field is named otherwise: one flag per value, a list in the input. */
+const REPEATED_FLAGS = { roles: '--role', scopes: '--scope' };
+
+/** What each command may do about a store that does not exist yet (see StoreUse): only `create` makes one. */
+const USES = {
+  create: { command: 'keys create', mayCreate: true },
+  list: { command: 'keys list', mayCreate: false },
+  show: { command: 'keys show', mayCreate: false },
+  revoke: { command: 'keys revoke', mayCreate: false },
+  rotate: { command: 'keys rotate', mayCreate: false },
+  verify: { command: 'keys verify', mayCreate: false },
+} as const satisfies Record<string, StoreUse>;
+
+function listTable(items: readonly ApiKeyView[]): string {
+  return formatTable(
+    ['ID', 'STATUS', 'SUBJECT', 'NAME', 'SCOPES', 'EXPIRES'],
+    items.map((key) => [key.id, key.status, key.subject, key.name ?? '', key.scopes.join(' '), key.expiresAt ?? '']),
+  );
 }
 
 interface CreateOptions extends StoreOptions {
@@ -51,6 +74,19 @@ interface CreateOptions extends StoreOptions {
   scope: string[];
   expiresIn?: string;
   metadata: string[];
+}
+
+interface ListOptions extends StoreOptions {
+  subject?: string;
+  tenant?: string;
+  status?: string;
+  limit: string;
+  after?: string;
+}
+
+/** The options that were given, so a schema sees exactly what the user typed (and its defaults fill the rest). */
+function given<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 export function registerKeysCommands(program: Command): void {
@@ -68,18 +104,22 @@ export function registerKeysCommands(program: Command): void {
     .option('--metadata <key=value>', 'metadata entry (repeatable)', collect, [])
     .action(async (options: CreateOptions) =>
       runCommand(async () => {
-        const input = {
+        const input: CreateKeyInput = {
           subject: options.subject,
-          ...(options.name !== undefined ? { name: options.name } : {}),
-          ...(options.subjectType !== undefined ? { subjectType: options.subjectType as 'service' } : {}),
-          ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
+          ...given({
+            name: options.name,
+            subjectType: options.subjectType as CreateKeyInput['subjectType'],
+            tenant: options.tenant,
+            expiresIn: options.expiresIn,
+          }),
           admin: Boolean(options.admin),
           roles: options.role,
           scopes: options.scope,
           metadata: parseMetadata(options.metadata),
-          ...(options.expiresIn !== undefined ? { expiresIn: options.expiresIn } : {}),
         };
-        const issued = await withEngine(options, (warden) => warden.keys.create(input, CLI_ACTOR));
+        // Checked before the store is opened: a mistyped flag neither creates a store nor names a field.
+        parseFlagInput(createKeyInput, input, REPEATED_FLAGS);
+        const issued = await withEngine(options, USES.create, (warden) => warden.keys.create(input, CLI_ACTOR));
         printResult(Boolean(options.json), issued, () =>
           [
             `key          ${issued.key}`,
@@ -96,43 +136,35 @@ export function registerKeysCommands(program: Command): void {
     .option('--tenant <tenant>', 'only this tenant')
     .addOption(new Option('--status <status>', 'only keys in this state').choices(['active', 'revoked', 'expired']))
     .option('--limit <n>', 'at most this many', '100')
-    .option('--after <id>', 'keys after this id (paging)')
-    .action(
-      async (
-        options: StoreOptions & { subject?: string; tenant?: string; status?: string; limit: string; after?: string },
-      ) =>
-        runCommand(async () => {
-          const items = await withEngine(options, (warden) =>
-            warden.keys.list({
-              ...(options.subject !== undefined ? { subject: options.subject } : {}),
-              ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
-              ...(options.status !== undefined ? { status: options.status as 'active' } : {}),
-              ...(options.after !== undefined ? { after: options.after } : {}),
-              limit: options.limit as unknown as number,
-            }),
-          );
-          printResult(Boolean(options.json), { items }, () =>
-            items.length === 0
-              ? 'no keys'
-              : items
-                  .map((k) =>
-                    [
-                      k.id,
-                      k.status.padEnd(7),
-                      k.subject,
-                      k.name ?? '',
-                      k.expiresAt ? `expires ${k.expiresAt}` : '',
-                    ].join('  '),
-                  )
-                  .join('\n'),
-          );
-        }, Boolean(options.json)),
+    .option('--after <id>', 'the keys after this id: the next page, as the last page named it')
+    .action(async (options: ListOptions) =>
+      runCommand(async () => {
+        const filter = parseFlagInput(
+          listKeysInput,
+          given({
+            subject: options.subject,
+            tenant: options.tenant,
+            status: options.status,
+            after: options.after,
+            limit: options.limit,
+          }),
+        );
+        const page = await withEngine(options, USES.list, async (warden) => {
+          const items = await warden.keys.list(filter);
+          return { items, next: nextPageCursor(items, filter.limit) };
+        });
+        printResult(Boolean(options.json), page, () => {
+          if (page.items.length === 0) return `no keys in ${page.database}`;
+          const more = page.next === null ? [] : [`more keys may follow: repeat with --after ${page.next}`];
+          return [listTable(page.items), ...more].join('\n');
+        });
+      }, Boolean(options.json)),
     );
 
   withStoreOptions(keys.command('show').argument('<id>', 'key id').description('show one API key')).action(
     async (id: string, options: StoreOptions) =>
       runCommand(async () => {
-        const key = await withEngine(options, (warden) => warden.keys.show(id));
+        const key = await withEngine(options, USES.show, (warden) => warden.keys.show(id));
         printResult(Boolean(options.json), key, () => describeKey(key));
       }, Boolean(options.json)),
   );
@@ -141,9 +173,9 @@ export function registerKeysCommands(program: Command): void {
     .option('--reason <text>', 'why (kept in the audit log)')
     .action(async (id: string, options: StoreOptions & { reason?: string }) =>
       runCommand(async () => {
-        const key = await withEngine(options, (warden) =>
-          warden.keys.revoke(id, { reason: options.reason }, CLI_ACTOR),
-        );
+        const input = given({ reason: options.reason });
+        parseFlagInput(revokeKeyInput, input);
+        const key = await withEngine(options, USES.revoke, (warden) => warden.keys.revoke(id, input, CLI_ACTOR));
         printResult(Boolean(options.json), key, () => `revoked ${key.id}\n${describeKey(key)}`);
       }, Boolean(options.json)),
     );
@@ -158,9 +190,9 @@ export function registerKeysCommands(program: Command): void {
     )
     .action(async (id: string, options: StoreOptions & { overlap?: string; expiresIn?: string }) =>
       runCommand(async () => {
-        const rotated = await withEngine(options, (warden) =>
-          warden.keys.rotate(id, { overlap: options.overlap, expiresIn: options.expiresIn }, CLI_ACTOR),
-        );
+        const input = given({ overlap: options.overlap, expiresIn: options.expiresIn });
+        parseFlagInput(rotateKeyInput, input);
+        const rotated = await withEngine(options, USES.rotate, (warden) => warden.keys.rotate(id, input, CLI_ACTOR));
         printResult(Boolean(options.json), rotated, () =>
           [
             `key          ${rotated.key}`,
@@ -177,14 +209,19 @@ export function registerKeysCommands(program: Command): void {
     keys.command('verify').argument('<key>', 'the API key').description('check a key; exit 1 if invalid'),
   ).action(async (key: string, options: StoreOptions) =>
     runCommand(async () => {
-      const result = await withEngine(options, (warden) => warden.keys.verify(key));
-      if (!result.ok)
-        throw new WardenError(result.code, `key is not valid: ${result.code}`, { details: { valid: false } });
+      // The admin API's answer (POST /v1/admin/keys/verify), and the database it came from.
+      const answer = await withEngine(options, USES.verify, async (warden) =>
+        verificationAnswer(await warden.keys.verify(key)),
+      );
+      if (!answer.valid) {
+        printNegativeResult(Boolean(options.json), answer, () => `key is not valid: ${answer.code}`);
+        return;
+      }
+      const { principal } = answer;
       printResult(
         Boolean(options.json),
-        { valid: true, principal: result.principal },
-        () =>
-          `valid: ${result.principal.subject} (${result.principal.subjectType})${result.principal.admin ? ', admin' : ''}`,
+        answer,
+        () => `valid: ${principal.subject} (${principal.subjectType})${principal.admin ? ', admin' : ''}`,
       );
     }, Boolean(options.json)),
   );

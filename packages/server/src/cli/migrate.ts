@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { findNonconformingKeys, type NonconformingName } from '../keys/nonconforming.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations.js';
-import { configFlags, type StoreOptions, withStoreOptions } from './common.js';
+import { announceCreatedStore, checkStore, configFlags, type StoreOptions, withStoreOptions } from './common.js';
 import { printResult, runCommand } from './output.js';
 
 /** The text warning for stored keys whose names break the alphabets of SECURITY.md #50 (names only, no values). */
@@ -24,9 +24,12 @@ export function registerMigrateCommand(program: Command): void {
     async (options: StoreOptions) =>
       runCommand(async () => {
         const { config } = loadConfig(configFlags(options));
+        // migrate makes the schema only; the pepper and master key come with the first command that needs them.
+        const created = await checkStore(config, { command: 'migrate', mayCreate: true }, false);
         const database = openDatabase(config.database.url!);
         try {
           const report = await migrateToLatest(database.db as never, database.dialect);
+          announceCreatedStore(created);
           const nonconforming = await findNonconformingKeys(database.db);
           // Present only when there is something to fix, so the clean answer keeps its shape.
           const data = {

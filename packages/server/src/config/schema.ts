@@ -51,14 +51,15 @@ export const SINGLE_KEY_OPTION = {
     'Single-key mode: adds this key (at least 16 characters) to `api_keys.static` as an admin key (subject `admin`).',
 } as const;
 
-const duration = (what: string) =>
+/** A duration: milliseconds, or text like `5m`. Messages say the rule only: the path is added where they print. */
+const duration = () =>
   z
     .union([z.number().int().nonnegative(), z.string()])
     .transform((value, ctx) => {
       if (typeof value === 'number') return value;
       const ms = parseDuration(value);
       if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `${what} must be a duration like 500ms, 30s, 5m, 1h or 90d` });
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 500ms, 30s, 5m, 1h or 90d' });
         return z.NEVER;
       }
       return ms;
@@ -75,7 +76,7 @@ const wholeNumber = (inner: z.ZodNumber) =>
     .transform((value, ctx) => {
       if (typeof value === 'number') return value;
       if (!/^\s*-?\d+\s*$/.test(value)) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number, got ${JSON.stringify(value)}` });
+        ctx.addIssue({ code: 'custom', message: `must be a whole number, got ${JSON.stringify(value)}` });
         return z.NEVER;
       }
       return Number(value);
@@ -172,7 +173,7 @@ export const configSchema = z.strictObject({
         pool_size: documented(wholeNumber(z.number().int().min(1).max(200)).default(10), {
           description: 'PostgreSQL: connections in the pool of each process.',
         }),
-        query_timeout: documented(duration('database.query_timeout').default(10_000), {
+        query_timeout: documented(duration().default(10_000), {
           description:
             'PostgreSQL: a query with no answer after this long fails closed (503) instead of holding the request.',
         }),
@@ -221,29 +222,37 @@ export const configSchema = z.strictObject({
     z
       .strictObject({
         prefix: documented(
-          z
-            .string()
-            .regex(KEY_PREFIX_PATTERN, 'prefix must be 2-16 of [a-z0-9], starting with a letter')
-            .default('wdn'),
+          z.string().regex(KEY_PREFIX_PATTERN, 'must be 2-16 of [a-z0-9], starting with a letter').default('wdn'),
           {
             description: 'Prefix of the API keys issued (`wdn_...`): 2-16 of `[a-z0-9]`, starting with a letter.',
             env: 'WARDEN_API_KEY_PREFIX',
           },
         ),
-        default_expires_in: documented(duration('api_keys.default_expires_in').optional(), {
+        default_expires_in: documented(duration().optional(), {
           description: 'Lifetime of a key created without an expiry of its own.',
           defaultText: 'none: such keys do not expire',
         }),
+        bootstrap_expires_in: documented(
+          duration()
+            .refine((ms) => ms > 0, 'must be longer than 0')
+            .optional(),
+          {
+            description:
+              'Lifetime of the bootstrap admin key, the admin key `warden serve` creates and prints on the first ' +
+              'start of a deployment without static keys.',
+            defaultText: '`api_keys.default_expires_in`; without it the key does not expire',
+          },
+        ),
         cache: documented(
           z
             .strictObject({
               max_entries: documented(wholeNumber(z.number().int().min(0)).default(100_000), {
                 description: 'Verified keys kept in the cache of each process; 0 turns the cache off.',
               }),
-              ttl: documented(duration('api_keys.cache.ttl').default(300_000), {
+              ttl: documented(duration().default(300_000), {
                 description: 'How long a verified key stays cached; revocations evict it earlier (see invalidation).',
               }),
-              negative_ttl: documented(duration('api_keys.cache.negative_ttl').default(1_000), {
+              negative_ttl: documented(duration().default(1_000), {
                 description:
                   'How long an unknown key id is remembered as unknown, so garbage ids cannot load the store.',
               }),
@@ -258,7 +267,7 @@ export const configSchema = z.strictObject({
         invalidation: documented(
           z
             .strictObject({
-              poll_interval: documented(duration('api_keys.invalidation.poll_interval').default(250), {
+              poll_interval: documented(duration().default(250), {
                 description: 'How often each instance polls the store for key changes made by other processes.',
               }),
             })
@@ -268,7 +277,7 @@ export const configSchema = z.strictObject({
         last_used: documented(
           z
             .strictObject({
-              flush_interval: documented(duration('api_keys.last_used.flush_interval').default(10_000), {
+              flush_interval: documented(duration().default(10_000), {
                 description: '`last_used_at` is written behind in one batch per interval, never once per request.',
               }),
             })

@@ -95,8 +95,17 @@ export function createApiKeys(context: CapabilityContext): ApiKeys {
       const claim = randomBytes(8).toString('hex');
       // Only the process whose claim is stored creates the key, even if several start at once.
       if ((await settings.setIfAbsent('bootstrap_admin_key', claim)) !== claim) return null;
+      // Without a lifetime of its own the key gets api_keys.default_expires_in, as any key created without one.
+      const lifetime = config.api_keys.bootstrap_expires_in;
       const issued = await service.create(
-        { subject: 'admin', name: 'bootstrap admin key', subjectType: 'user', admin: true },
+        {
+          subject: 'admin',
+          name: 'bootstrap admin key',
+          subjectType: 'user',
+          admin: true,
+          // In milliseconds, the unit the configuration holds it in; the service counts it from its own clock.
+          ...(lifetime !== undefined ? { expiresIn: `${lifetime}ms` } : {}),
+        },
         { actor: 'bootstrap' },
       );
       await settings.setIfAbsent('bootstrap_admin_key_id', issued.record.id);

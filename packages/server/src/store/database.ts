@@ -44,11 +44,24 @@ function handleConnectionErrors(pool: pg.Pool, report: (error: Error) => void): 
   pool.on('error', () => {});
 }
 
+/** The file of a `sqlite:<path>` URL (`:memory:` for an in-memory database); null for any other URL. */
+export function sqliteFilePath(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  if (path === '') throw new ConfigError('database.url: sqlite: needs a file path, e.g. sqlite:.warden/warden.db');
+  return path;
+}
+
+/** Where the database of `url` lives, with any password removed: safe to print, before or after opening it. */
+export function databaseLocation(url: string): string {
+  const path = sqliteFilePath(url);
+  return path !== null ? `sqlite:${path}` : redactDatabaseUrl(url);
+}
+
 /** Opens `sqlite:<path>` (WAL, synchronous=FULL) or `postgres://...` (a pg pool). */
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === '') throw new ConfigError('database.url: sqlite: needs a file path, e.g. sqlite:.warden/warden.db');
+  const path = sqliteFilePath(url);
+  if (path !== null) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const sqlite = new SqliteDatabase(path);
     sqlite.pragma('journal_mode = WAL');
@@ -57,7 +70,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     // The CLI and the server share the file; wait for the other's write lock instead of failing.
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: 'sqlite', location: `sqlite:${path}`, close: () => db.destroy() };
+    return { db, dialect: 'sqlite', location: databaseLocation(url), close: () => db.destroy() };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const types = {
@@ -79,7 +92,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     return {
       db,
       dialect: 'postgres',
-      location: redactDatabaseUrl(url),
+      location: databaseLocation(url),
       close: () => db.destroy(),
     };
   }

@@ -4,5 +4,7 @@ export type { AuditAction, AuditEvent, AuditFilter, StoredAuditEvent } from './a
 export { AuditRepository } from './audit.js';
 export type { Database, DialectName } from './database.js';
 export { openDatabase } from './database.js';
-export { migrateToLatest, ping } from './migrations.js';
+export { hasWardenSchema, migrateToLatest, ping } from './migrations.js';
+export type { StorePresence } from './presence.js';
+export { findStore } from './presence.js';
 export { SettingsRepository } from './settings.js';

@@ -98,6 +98,15 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName)
   return { applied, current: executed.at(-1)?.name ?? null };
 }
 
+/**
+ * Whether Warden's migrations have run on this database: it holds a Warden store. Reads only (no migration table
+ * is created), so a command that must not create a store can ask.
+ */
+export async function hasWardenSchema(db: Kysely<unknown>, dialect: DialectName): Promise<boolean> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect) });
+  return (await migrator.getMigrations()).some((migration) => migration.executedAt !== undefined);
+}
+
 /** True once the database answers a trivial query: what /readyz reports. */
 export async function ping(db: Kysely<unknown>): Promise<void> {
   await sql`select 1`.execute(db);

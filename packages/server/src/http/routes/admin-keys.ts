@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { nextPageCursor, verificationAnswer } from '../../keys/answers.js';
 import { createKeyInput, listKeysInput, revokeKeyInput, rotateKeyInput } from '../../keys/inputs.js';
 import type { ApiKeyService } from '../../keys/service.js';
 import type { OpenApiRegistry } from '../openapi.js';
@@ -85,7 +86,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
     },
     async (request, _reply, { query }) => {
       const items = await keys.list(request.query as never);
-      return { items, next: items.length === query.limit ? (items.at(-1)?.id ?? null) : null };
+      return { items, next: nextPageCursor(items, query.limit) };
     },
   );
 
@@ -100,8 +101,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
       responses: { 200: { description: 'The verdict', schema: verifyResult }, ...ERRORS },
     },
     async (_request, _reply, { body }) => {
-      const result = await keys.verify(body.key);
-      return result.ok ? { valid: true, principal: result.principal } : { valid: false, code: result.code };
+      return verificationAnswer(await keys.verify(body.key));
     },
   );
 
