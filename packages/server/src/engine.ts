@@ -7,6 +7,7 @@ import type { RequirementLevels, Requirements } from './authz/requirements.js';
 import type { Capability, CapabilityContext } from './capability.js';
 import { parseConfig } from './config/load.js';
 import type { WardenConfig, WardenConfigInput } from './config/schema.js';
+import { checkAttributesArgument, checkCreateWardenOptions, checkRequirementsArgument } from './engine-arguments.js';
 import { checkPepperFingerprint, loadServerSecrets } from './issue/server-secrets.js';
 import { createApiKeys } from './keys/capability.js';
 import type { ApiKeyService, IssuedKey } from './keys/service.js';
@@ -43,16 +44,22 @@ export interface Warden {
   readonly capabilities: readonly Capability[];
   /** API key management (create, list, show, revoke, rotate, verify): the API keys capability's service. */
   readonly keys: ApiKeyService;
-  /** Who is calling? Storage faults throw. */
+  /**
+   * Who is calling? A denial is a value (`{ok: false, code}`); storage faults reject, and so do attributes that
+   * are not {@link RequestAttributes} (`invalid_request`).
+   */
   authenticate(attributes: RequestAttributes): Promise<AuthResult>;
   /**
    * Who is calling, and may they? `requirements` is one level or several (a plugin's and a route's), all of
-   * which must hold. Never throws: a storage fault is a 503 `unavailable` decision.
+   * which must hold. A storage fault is a 503 `unavailable` decision, never a rejection; the only rejection is
+   * `invalid_request` for arguments that are not well-formed (a programming mistake, e.g. `scope` for `scopes`).
    */
   decide(attributes: RequestAttributes, requirements?: Requirements | RequirementLevels): Promise<Decision>;
   /**
    * `decide`, answered synchronously when no I/O is needed (a verified credential in cache): the decision
-   * endpoint's hot path. A promise only when storage must be read. Never throws.
+   * endpoint's hot path. A promise only when storage must be read. Malformed requirements throw
+   * `invalid_request`; the attributes are not checked (the caller builds them, and anything wrong in them
+   * fails closed as a 503 decision); nothing else throws.
    */
   decideNow(attributes: RequestAttributes, requirements?: Requirements | RequirementLevels): MaybePromise<Decision>;
   /** Creates the first admin key if this deployment never had one and has no static keys; null otherwise. */
@@ -70,6 +77,7 @@ export interface Warden {
 }
 
 export async function createWarden(options: CreateWardenOptions = {}): Promise<Warden> {
+  checkCreateWardenOptions(options);
   const config = parseConfig(structuredClone(options.config ?? {}) as WardenConfigInput);
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger(config.log.level);
@@ -154,6 +162,7 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     attributes: RequestAttributes,
     requirements?: Requirements | RequirementLevels,
   ): MaybePromise<Decision> {
+    checkRequirementsArgument(requirements);
     const started = metrics.timeThisDecision() ? process.hrtime.bigint() : 0n;
     let decision: MaybePromise<Decision>;
     try {
@@ -177,9 +186,15 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     audit,
     capabilities,
     keys: apiKeys.service,
-    authenticate: async (attributes) => chain.authenticate(attributes),
+    async authenticate(attributes) {
+      checkAttributesArgument(attributes);
+      return chain.authenticate(attributes);
+    },
     decideNow,
-    decide: async (attributes, requirements) => decideNow(attributes, requirements),
+    async decide(attributes, requirements) {
+      checkAttributesArgument(attributes);
+      return decideNow(attributes, requirements);
+    },
     bootstrapAdminKey: () => apiKeys.bootstrapAdminKey(),
     ready: () => ping(database.db as never),
     syncKeyChanges: () => apiKeys.syncChanges(),

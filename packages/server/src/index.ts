@@ -12,5 +12,5 @@ export type { WardenExpressOptions } from './integrations/express.js';
 export { wardenExpress } from './integrations/express.js';
 export type { WardenFastifyOptions } from './integrations/fastify.js';
 export { wardenFastify } from './integrations/fastify.js';
-export type { IssuedKey } from './keys/service.js';
+export type { Actor, IssuedKey } from './keys/service.js';
 export type { ApiKeyView } from './keys/view.js';

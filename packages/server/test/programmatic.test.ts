@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildInvoicesService } from '../../../examples/express-service.js';
 import { buildOrdersService } from '../../../examples/fastify-service.js';
+import { createWarden, WardenError, wardenFastify } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/databases.js';
+import { startTestWarden, type TestWarden } from './helpers/engine.js';
+import { requestWith } from './helpers/requests.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -83,5 +87,138 @@ describe('programmatic mode: the README examples, run as written', () => {
       server.close();
       await warden.close();
     }
+  });
+});
+
+/** An object as plain JavaScript sees it: no types stop a wrong argument. */
+type Untyped = Record<string, (...args: unknown[]) => unknown>;
+const untyped = (value: object) => value as unknown as Untyped;
+
+/** The error a call rejects (or throws) with; fails the test when it succeeds. */
+async function refusalOf(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('the call was expected to be refused');
+}
+
+describe('programmatic mode from plain JavaScript (docs/programmatic.md)', () => {
+  let testWarden: TestWarden;
+  beforeEach(async () => {
+    testWarden = await startTestWarden('sqlite');
+  });
+  afterEach(() => testWarden.close());
+
+  it('create, rotate and revoke need only their first argument; the actor recorded is "programmatic"', async () => {
+    const { warden } = testWarden;
+    const keys = untyped(warden.keys);
+    const created = (await keys.create!({ subject: 'reporting', scopes: ['orders.read'] })) as Awaited<
+      ReturnType<typeof warden.keys.create>
+    >;
+    expect(created.record.createdBy).toBe('programmatic');
+    const rotated = (await keys.rotate!(created.record.id)) as Awaited<ReturnType<typeof warden.keys.rotate>>;
+    expect(rotated.record.createdBy).toBe('programmatic');
+    expect((await keys.revoke!(rotated.record.id)) as { status: string }).toMatchObject({ status: 'revoked' });
+
+    const changes = (await warden.audit.list()).filter((event) => event.action !== 'credential.verify_failed');
+    expect(changes.map((event) => [event.action, event.actor]).sort()).toEqual([
+      ['api_key.create', 'programmatic'],
+      ['api_key.revoke', 'programmatic'],
+      ['api_key.rotate', 'programmatic'],
+    ]);
+  });
+
+  it('wrong-typed arguments are refused with WardenError invalid_request naming the argument, never a TypeError', async () => {
+    const { warden } = testWarden;
+    const { key, record } = await warden.keys.create({ subject: 'reporting', scopes: ['orders.read'] });
+    const keys = untyped(warden.keys);
+    const engine = untyped(warden);
+    const request = requestWith({ 'x-api-key': key });
+    const cases: [string, () => unknown, string][] = [
+      ['create: subject a number', () => keys.create!({ subject: 42 }), 'subject: '],
+      ['create: no input', () => keys.create!(), 'expected object'],
+      ['create: actor a string', () => keys.create!({ subject: 'x' }, 'alice'), 'by: '],
+      ['create: actor without a name', () => keys.create!({ subject: 'x' }, {}), 'by.actor: '],
+      ['create: metadata a string', () => keys.create!({ subject: 'x', metadata: key }), 'metadata: '],
+      ['show: id a number', () => keys.show!(12), 'id: '],
+      ['revoke: no id', () => keys.revoke!(), 'id: '],
+      ['rotate: overlap in seconds', () => keys.rotate!(record.id, { overlap: 3600 }), 'overlap: '],
+      ['verify: no key', () => keys.verify!(), 'key: '],
+      ['list: limit not a number', () => keys.list!({ limit: 'lots' }), 'limit: '],
+      ['authenticate: no attributes', () => engine.authenticate!(), 'attributes: must be an object'],
+      [
+        'decide: a header name in capitals is never seen by authenticators',
+        () => engine.decide!({ ...request, headers: { 'X-API-Key': key } }),
+        'header names must be lower-case (X-API-Key)',
+      ],
+      [
+        'decide: "scope" for "scopes" would otherwise let any valid key in',
+        () => engine.decide!(request, { scope: ['orders.write'] }),
+        'requirements: unknown field(s): scope',
+      ],
+      [
+        'decide: a role list that is a string, in the second level',
+        () => engine.decide!(request, [{}, { anyRole: 'admin' }]),
+        'requirements.1.anyRole: ',
+      ],
+      [
+        'decideNow: scopes as one string',
+        () => engine.decideNow!(request, { scopes: 'orders.read' }),
+        'requirements.scopes: ',
+      ],
+      [
+        'createWarden: configuration beside "config" instead of in it',
+        () => untyped({ createWarden }).createWarden!({ database: { url: testWarden.database.url } }),
+        'options: database belong(s) in the configuration',
+      ],
+    ];
+    for (const [name, call, message] of cases) {
+      const error = await refusalOf(call);
+      expect(error, name).toBeInstanceOf(WardenError);
+      expect((error as WardenError).code, name).toBe('invalid_request');
+      expect((error as WardenError).message, name).toContain(message);
+      expect((error as WardenError).message, `${name}: the message quotes no key`).not.toContain(key);
+    }
+    // Refused before anything happened: still only the one key.
+    expect(await warden.keys.list()).toHaveLength(1);
+  });
+
+  it('docs/programmatic.md documents every member of the engine and of warden.keys', () => {
+    const { warden } = testWarden;
+    const documentation = readFileSync(join(ROOT, 'docs/programmatic.md'), 'utf8');
+    const keyMethods = Object.getOwnPropertyNames(Object.getPrototypeOf(warden.keys)).filter(
+      (name) => name !== 'constructor' && typeof (warden.keys as unknown as Untyped)[name] === 'function',
+    );
+    // Private TypeScript methods are ordinary ones at run time: only the declared public ones are documented.
+    const publicKeyMethods = keyMethods.filter((name) => !['mintKey', 'auditKeyChange', 'require'].includes(name));
+    expect(publicKeyMethods.sort()).toEqual(['create', 'list', 'revoke', 'rotate', 'show', 'verify']);
+    for (const method of publicKeyMethods) expect(documentation).toContain(`### warden.keys.${method}(`);
+    for (const [member, value] of Object.entries(warden)) {
+      if (member === 'keys') continue;
+      const heading = typeof value === 'function' ? `### warden.${member}(` : `| \`${member}\``;
+      expect(documentation, member).toContain(heading);
+    }
+    for (const integration of ['wardenFastify(warden)', 'wardenExpress(warden, options?)', 'buildApp(warden)']) {
+      expect(documentation).toContain(`### ${integration}`);
+    }
+  });
+
+  it('a misspelt requirement in the Fastify plugin fails closed: no key reaches the route', async () => {
+    const { warden } = testWarden;
+    const { key } = await warden.keys.create({ subject: 'reporting', scopes: ['orders.read'] });
+    const app = Fastify();
+    let reached = false;
+    await app.register(wardenFastify(warden), { requirements: { scope: ['orders.write'] } as never });
+    app.post('/orders', async () => {
+      reached = true;
+      return { created: true };
+    });
+    const response = await app.inject({ method: 'POST', url: '/orders', headers: { 'x-api-key': key } });
+    await app.close();
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'invalid_request' });
+    expect(reached).toBe(false);
   });
 });

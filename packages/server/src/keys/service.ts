@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ApiKeyAuthenticator } from '../authn/api-key.js';
 import type { ApiKeyCache } from '../authn/api-key-cache.js';
 import type { AuthResult } from '../authn/types.js';
@@ -8,6 +8,7 @@ import { generateApiKey } from '../issue/api-key-format.js';
 import { hashApiKeySecret, newSalt } from '../issue/api-key-hash.js';
 import type { ApiKeyRecord, ApiKeyRepository } from '../store/api-keys.js';
 import type { AuditEvent, AuditRepository } from '../store/audit.js';
+import { parseInput } from '../util/parse-input.js';
 import {
   type CreateKeyInput,
   createKeyInput,
@@ -31,11 +32,26 @@ export interface KeyServiceDeps {
   now: () => number;
 }
 
-/** Who asks for a change, as recorded in the audit log: a principal subject, `cli`, or `bootstrap`. */
+/**
+ * Who asks for a change, as recorded in the audit log: a principal subject, `cli`, `bootstrap`, or
+ * `programmatic`.
+ */
 export interface Actor {
   actor: string;
   peer?: string | null;
 }
+
+/** The actor of a change made by code that embeds the engine and does not say whom it acts for. */
+export const PROGRAMMATIC_ACTOR: Actor = Object.freeze({ actor: 'programmatic' });
+
+/**
+ * The arguments that are not request bodies. The admin API and the CLI always pass well-typed ones; these
+ * schemas are for plain JavaScript callers of the programmatic API, who get `invalid_request` instead of a
+ * TypeError from deep inside (or a query with a number for an id).
+ */
+const actorArgument = z.strictObject({ actor: z.string().min(1), peer: z.string().nullable().optional() });
+const keyIdArgument = z.string().min(1);
+const presentedKeyArgument = z.string();
 
 /** The plaintext key appears exactly once: in the result of create or rotate. */
 export interface IssuedKey {
@@ -43,25 +59,17 @@ export interface IssuedKey {
   record: ApiKeyView;
 }
 
-function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const where = issue.path.join('.');
-      if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
-      return where ? `${where}: ${issue.message}` : issue.message;
-    });
-    throw new WardenError('invalid_request', problems.join('; '));
-  }
-  return result.data;
-}
-
-/** API key management: create, list, show, revoke, rotate, verify. Every change is audited and evicts caches. */
+/**
+ * API key management: create, list, show, revoke, rotate, verify. Every change is audited and evicts caches.
+ * Every argument is validated at run time (the programmatic API is called from plain JavaScript too), and every
+ * refusal is a {@link WardenError}: `invalid_request`, `not_found` or `conflict`.
+ */
 export class ApiKeyService {
   constructor(private readonly deps: KeyServiceDeps) {}
 
-  async create(input: CreateKeyInput, by: Actor): Promise<IssuedKey> {
+  async create(input: CreateKeyInput, by: Actor = PROGRAMMATIC_ACTOR): Promise<IssuedKey> {
     const fields = parseInput(createKeyInput, input);
+    const actor = parseInput(actorArgument, by, 'by');
     const now = this.deps.now();
     if (fields.expiresIn !== undefined && fields.expiresAt !== undefined) {
       throw new WardenError('invalid_request', 'give either expiresIn or expiresAt, not both');
@@ -85,7 +93,7 @@ export class ApiKeyService {
       scopes: fields.scopes,
       metadata: fields.metadata,
       createdAt: now,
-      createdBy: by.actor,
+      createdBy: actor.actor,
       expiresAt,
       revokedAt: null,
       revokedReason: null,
@@ -95,7 +103,7 @@ export class ApiKeyService {
     };
     await this.deps.repository.insert(record, now);
     this.deps.cache.evict(record.id);
-    await this.auditKeyChange('api_key.create', record.id, by, now, {
+    await this.auditKeyChange('api_key.create', record.id, actor, now, {
       details: { subject: record.subject, admin: record.admin, scopes: record.scopes, expiresAt },
     });
     return { key, record: toApiKeyView(record, now) };
@@ -109,18 +117,24 @@ export class ApiKeyService {
   }
 
   async show(id: string): Promise<ApiKeyView> {
-    const record = await this.require(id);
+    const record = await this.require(parseInput(keyIdArgument, id, 'id'));
     return toApiKeyView(record, this.deps.now(), this.deps.lastUsed.pendingFor(id));
   }
 
-  async revoke(id: string, input: { reason?: string | undefined }, by: Actor): Promise<ApiKeyView> {
+  async revoke(
+    id: string,
+    input: { reason?: string | undefined } = {},
+    by: Actor = PROGRAMMATIC_ACTOR,
+  ): Promise<ApiKeyView> {
+    parseInput(keyIdArgument, id, 'id');
     const { reason } = parseInput(revokeKeyInput, input);
+    const actor = parseInput(actorArgument, by, 'by');
     const now = this.deps.now();
     const revoked = await this.deps.repository.revoke(id, now, reason ?? null);
     this.deps.cache.evict(id);
     const record = await this.require(id);
     if (!revoked) throw new WardenError('conflict', `API key ${id} is already revoked`);
-    await this.auditKeyChange('api_key.revoke', id, by, now, { reason: reason ?? null });
+    await this.auditKeyChange('api_key.revoke', id, actor, now, { reason: reason ?? null });
     return toApiKeyView(record, now);
   }
 
@@ -130,10 +144,12 @@ export class ApiKeyService {
    */
   async rotate(
     id: string,
-    input: { overlap?: string | undefined; expiresIn?: string | undefined },
-    by: Actor,
+    input: { overlap?: string | undefined; expiresIn?: string | undefined } = {},
+    by: Actor = PROGRAMMATIC_ACTOR,
   ): Promise<IssuedKey & { previous: ApiKeyView }> {
+    parseInput(keyIdArgument, id, 'id');
     const { overlap, expiresIn } = parseInput(rotateKeyInput, input);
+    const actor = parseInput(actorArgument, by, 'by');
     const overlapMs = typeof overlap === 'number' ? overlap : 0;
     const old = await this.require(id);
     const now = this.deps.now();
@@ -158,7 +174,7 @@ export class ApiKeyService {
       ...stored,
       expiresAt: lifetime !== undefined ? now + lifetime : old.expiresAt,
       createdAt: now,
-      createdBy: by.actor,
+      createdBy: actor.actor,
       lastUsedAt: null,
       rotatedFrom: old.id,
       rotatedTo: null,
@@ -167,7 +183,7 @@ export class ApiKeyService {
     const rotated = await this.deps.repository.rotate(old.id, replacement, oldExpiresAt, now);
     this.deps.cache.evict(old.id);
     if (!rotated) throw new WardenError('conflict', `API key ${id} changed while rotating; try again`);
-    await this.auditKeyChange('api_key.rotate', old.id, by, now, {
+    await this.auditKeyChange('api_key.rotate', old.id, actor, now, {
       details: { replacement: replacement.id, overlapMs, oldExpiresAt },
     });
     return {
@@ -177,9 +193,12 @@ export class ApiKeyService {
     };
   }
 
-  /** Verifies a presented key exactly as the decision endpoint does. */
+  /**
+   * Verifies a presented key exactly as the decision endpoint does: an answer (`{ok: false, code}` for a bad
+   * key) is a value; only an argument that is not a string is refused.
+   */
   async verify(presented: string): Promise<AuthResult> {
-    return this.deps.authenticator.verify(presented);
+    return this.deps.authenticator.verify(parseInput(presentedKeyArgument, presented, 'key'));
   }
 
   /** A new key: the plaintext (returned once) and what the store keeps of it (id, prefix, salt, digest). */
