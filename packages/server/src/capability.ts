@@ -35,6 +35,11 @@ export interface Capability {
   readonly authenticators: readonly Authenticator[];
   /** Its admin API routes, registered as their own Fastify plugin behind the admin guard. */
   readonly adminRoutes?: (scope: FastifyInstance, api: OpenApiRegistry) => void;
+  /**
+   * Its public routes (discovery documents, the OAuth 2.0 endpoints), outside the admin guard: each
+   * authenticates its callers itself, as its protocol says.
+   */
+  readonly publicRoutes?: (scope: FastifyInstance, api: OpenApiRegistry) => void;
   /** Starts its background tasks (pollers, write-behind); engines of short-lived CLI commands do not. */
   start(): void;
   /** Writes what its hot path keeps in memory (last-used times...): shutdown and tests await it. */

@@ -116,6 +116,10 @@ export function buildApp(warden: Warden): FastifyInstance {
       if (adminRoutes) scope.register(async (routes) => adminRoutes(routes, api));
     }
   });
+  for (const capability of warden.capabilities) {
+    const { publicRoutes } = capability;
+    if (publicRoutes) app.register(async (routes) => publicRoutes(routes, api));
+  }
   app.get('/v1/openapi.json', async () => api.toJSON());
   return app;
 }

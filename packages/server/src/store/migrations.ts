@@ -72,6 +72,59 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.dropTable('api_keys').execute();
       },
     },
+    '0002_signing_keys_oauth_clients': {
+      async up(db: Kysely<unknown>) {
+        // Keys that sign Warden's JWTs. The private part is AES-256-GCM under the master key; the public JWK is
+        // plain. A key is published (in the JWKS) from `published_at`, signs from `activated_at` until
+        // `retired_at`, and stays published until `expires_at`, when every token it signed has expired.
+        await db.schema
+          .createTable('signing_keys')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('algorithm', 'text', (c) => c.notNull())
+          .addColumn('public_jwk', 'text', (c) => c.notNull())
+          .addColumn('private_key_encrypted', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('published_at', 'bigint', (c) => c.notNull())
+          .addColumn('activated_at', 'bigint', (c) => c.notNull())
+          .addColumn('retired_at', 'bigint')
+          .addColumn('expires_at', 'bigint')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('signing_keys_updated_at').on('signing_keys').column('updated_at').execute();
+
+        // OAuth 2.0 clients (service accounts). The secret is stored as HMAC-SHA-256 with the pepper, like API
+        // keys; lists and maps are JSON text.
+        await db.schema
+          .createTable('oauth_clients')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text')
+          .addColumn('secret_salt', 'text')
+          .addColumn('previous_secret_hash', 'text')
+          .addColumn('previous_secret_salt', 'text')
+          .addColumn('previous_secret_expires_at', 'bigint')
+          .addColumn('auth_method', 'text', (c) => c.notNull())
+          .addColumn('jwks', 'text')
+          .addColumn('grant_types', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('audiences', 'text', (c) => c.notNull())
+          .addColumn('tenant', 'text')
+          .addColumn('roles', 'text', (c) => c.notNull())
+          .addColumn('admin', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('token_ttl_ms', 'bigint')
+          .addColumn('metadata', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('disabled_at', 'bigint')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('oauth_clients_updated_at').on('oauth_clients').column('updated_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('oauth_clients').execute();
+        await db.schema.dropTable('signing_keys').execute();
+      },
+    },
   };
 }
 

@@ -43,8 +43,49 @@ export interface SettingTable {
   value: string;
 }
 
+export interface SigningKeyTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  private_key_encrypted: string;
+  created_at: number;
+  published_at: number;
+  activated_at: number;
+  retired_at: number | null;
+  expires_at: number | null;
+  updated_at: number;
+}
+
+export interface OAuthClientTable {
+  id: string;
+  name: string;
+  secret_hash: string | null;
+  secret_salt: string | null;
+  previous_secret_hash: string | null;
+  previous_secret_salt: string | null;
+  previous_secret_expires_at: number | null;
+  /** client_secret_basic, client_secret_post or private_key_jwt. */
+  auth_method: string;
+  /** The registered JWKS (JSON) of a private_key_jwt client. */
+  jwks: string | null;
+  grant_types: string;
+  scopes: string;
+  audiences: string;
+  tenant: string | null;
+  roles: string;
+  admin: number;
+  token_ttl_ms: number | null;
+  metadata: string;
+  created_at: number;
+  created_by: string | null;
+  disabled_at: number | null;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;
   settings: SettingTable;
+  signing_keys: SigningKeyTable;
+  oauth_clients: OAuthClientTable;
 }
