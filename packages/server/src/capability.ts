@@ -40,6 +40,11 @@ export interface Capability {
    * authenticates its callers itself, as its protocol says.
    */
   readonly publicRoutes?: (scope: FastifyInstance, api: OpenApiRegistry) => void;
+  /**
+   * What it adds to the authorization server metadata (RFC 8414 `/.well-known/oauth-authorization-server` and
+   * `/.well-known/openid-configuration`): its endpoints and what they support, as absolute URLs under `issuer`.
+   */
+  readonly discoveryMetadata?: (issuer: string) => Record<string, unknown>;
   /** Starts its background tasks (pollers, write-behind); engines of short-lived CLI commands do not. */
   start(): void;
   /** Writes what its hot path keeps in memory (last-used times...): shutdown and tests await it. */
