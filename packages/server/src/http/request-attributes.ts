@@ -14,19 +14,23 @@ const CREDENTIAL_HEADER_LENGTHS = new Set([...CREDENTIAL_HEADERS].map((name) => 
 export function headersWithRepeatedCredentials(request: IncomingMessage): RequestAttributes['headers'] {
   const raw = request.rawHeaders;
   let repeated: Record<string, string[]> | null = null;
-  const seen = new Map<string, string>();
+  // The first value of each credential header (two names: plain locals, no per-request Map).
+  let firstAuthorization: string | undefined;
+  let firstApiKey: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     // Only two names matter; comparing lengths first spares a lower-cased copy of every other header name.
     if (!CREDENTIAL_HEADER_LENGTHS.has(raw[i]!.length)) continue;
     const name = raw[i]!.toLowerCase();
     if (!CREDENTIAL_HEADERS.has(name)) continue;
-    const first = seen.get(name);
+    const value = raw[i + 1]!;
+    const first = name === 'authorization' ? firstAuthorization : firstApiKey;
     if (first === undefined) {
-      seen.set(name, raw[i + 1]!);
+      if (name === 'authorization') firstAuthorization = value;
+      else firstApiKey = value;
     } else {
       repeated ??= {};
       repeated[name] ??= [first];
-      repeated[name].push(raw[i + 1]!);
+      repeated[name].push(value);
     }
   }
   return repeated ? { ...request.headers, ...repeated } : request.headers;

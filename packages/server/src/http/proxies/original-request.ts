@@ -1,6 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestAttributes } from '../../authn/types.js';
-import { headersWithRepeatedCredentials, peerAddress, type TrustedProxies } from '../request-attributes.js';
+import {
+  headersWithRepeatedCredentials,
+  headerValue,
+  peerAddress,
+  type TrustedProxies,
+} from '../request-attributes.js';
 import type { OriginalRequest, ProxyDialect } from './dialect.js';
 import { forwardAuth } from './forward-auth.js';
 import { nginx } from './nginx.js';
@@ -31,8 +36,17 @@ export function decisionAttributes(
 ): RequestAttributes {
   const headers = headersWithRepeatedCredentials(request);
   const peer = peerAddress(request);
+  if (!trusted.trusts(peer)) {
+    // The common case, built in one object (this runs for every decision).
+    return {
+      method: request.method ?? 'GET',
+      host: (headerValue(request.headers.host) ?? '').toLowerCase(),
+      path: pathAfterDecide,
+      headers,
+      peer,
+    };
+  }
   const own = plainPath(request, pathAfterDecide);
-  if (!trusted.trusts(peer)) return { method: own.method, host: own.host.toLowerCase(), path: own.path, headers, peer };
   const said = whatTheProxySays(headers);
   return {
     method: said.method ?? own.method,
