@@ -5,6 +5,8 @@ import type { AuthResult, RequestAttributes } from './authn/types.js';
 import { allowAnyValidCredential, type Decision, decide, denyDecision, type RuleMatcher } from './authz/decide.js';
 import type { RequirementLevels, Requirements } from './authz/requirements.js';
 import type { Capability, CapabilityContext } from './capability.js';
+import { createOAuthClients } from './clients/capability.js';
+import type { OAuthClientService } from './clients/service.js';
 import { parseConfig } from './config/load.js';
 import type { WardenConfig, WardenConfigInput } from './config/schema.js';
 import { checkAttributesArgument, checkCreateWardenOptions, checkRequirementsArgument } from './engine-arguments.js';
@@ -13,6 +15,8 @@ import { createApiKeys } from './keys/capability.js';
 import type { ApiKeyService, IssuedKey } from './keys/service.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { createSigningKeys, type SigningKeys } from './signing-keys/capability.js';
+import { discoveryDocument } from './signing-keys/discovery.js';
 import { AuditRepository } from './store/audit.js';
 import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest, ping } from './store/migrations.js';
@@ -44,6 +48,10 @@ export interface Warden {
   readonly capabilities: readonly Capability[];
   /** API key management (create, list, show, revoke, rotate, verify): the API keys capability's service. */
   readonly keys: ApiKeyService;
+  /** Signing keys (list, rotate), the token signer, verification keys and the JWKS: the signing-keys capability. */
+  readonly signingKeys: SigningKeys;
+  /** OAuth 2.0 client management (create, list, show, rotate-secret, disable, enable, delete): the clients capability. */
+  readonly clients: OAuthClientService;
   /**
    * Who is calling? A denial is a value (`{ok: false, code}`); storage faults reject, and so do attributes that
    * are not {@link RequestAttributes} (`invalid_request`).
@@ -119,9 +127,7 @@ export async function createWarden(options: CreateWardenOptions = {}): Promise<W
 /** Builds the capabilities, the authenticator chain over theirs, and the engine around them. */
 function assemble(context: CapabilityContext, options: CreateWardenOptions): Warden {
   const { config, database, audit, logger, metrics } = context;
-  const apiKeys = createApiKeys(context);
-  // Chain order: each capability's authenticators in this order. New capabilities are added here.
-  const capabilities: readonly Capability[] = [apiKeys];
+  // Built first: the chain and the token endpoint (clients capability) share its budgets.
   const failures = new FailureAuditor({
     audit,
     limits: {
@@ -133,6 +139,12 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     now: context.now,
     onSuppressed: () => metrics.auditSuppressed.inc(),
   });
+  const apiKeys = createApiKeys(context);
+  // Chain order: each capability's authenticators in this order. New capabilities are added here.
+  // The discovery documents merge what every capability contributes; read at request time, once all are built.
+  const signingKeys = createSigningKeys(context, { discovery: () => discoveryDocument(capabilities, config.issuer) });
+  const clients = createOAuthClients(context, { signer: signingKeys.signer, failures });
+  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients];
   const chain = new AuthenticatorChain(
     capabilities.flatMap((capability) => capability.authenticators),
     failures,
@@ -186,6 +198,8 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     audit,
     capabilities,
     keys: apiKeys.service,
+    signingKeys,
+    clients: clients.service,
     async authenticate(attributes) {
       checkAttributesArgument(attributes);
       return chain.authenticate(attributes);

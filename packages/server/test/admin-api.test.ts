@@ -255,11 +255,18 @@ describe.each(dialects)('admin API on %s', (dialect) => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/v1/admin/audit',
+      '/v1/admin/clients',
+      '/v1/admin/clients/{id}',
+      '/v1/admin/clients/{id}/disable',
+      '/v1/admin/clients/{id}/enable',
+      '/v1/admin/clients/{id}/rotate-secret',
       '/v1/admin/keys',
       '/v1/admin/keys/verify',
       '/v1/admin/keys/{id}',
       '/v1/admin/keys/{id}/revoke',
       '/v1/admin/keys/{id}/rotate',
+      '/v1/admin/signing-keys',
+      '/v1/admin/signing-keys/rotate',
     ]);
     expect(Object.keys(doc.paths['/v1/admin/keys'])).toEqual(['post', 'get']);
     expect(doc.paths['/v1/admin/keys'].post.requestBody.content['application/json'].schema.required).toEqual([

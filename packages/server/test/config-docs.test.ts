@@ -39,6 +39,7 @@ describe('the metadata of the schema', () => {
       ['WARDEN_HOST', 'server.host'],
       ['WARDEN_PORT', 'server.port'],
       ['WARDEN_WORKERS', 'server.workers'],
+      ['WARDEN_ISSUER', 'issuer'],
       ['WARDEN_DATABASE_URL', 'database.url'],
       ['WARDEN_PEPPER', 'secrets.pepper'],
       ['WARDEN_MASTER_KEY', 'secrets.master_key'],

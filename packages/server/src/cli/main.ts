@@ -1,11 +1,13 @@
 import { type Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerClientsCommands } from './clients.js';
 import { WardenCommand } from './command.js';
 import { registerConfigCommands } from './config.js';
 import { registerKeysCommands } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
 import { runCommand } from './output.js';
 import { registerServeCommand } from './serve.js';
+import { registerSigningKeysCommands } from './signing-keys.js';
 import { registerTokenCommands } from './token.js';
 
 /** The `warden` command line. Exit codes: 0 success, 1 a negative answer, 2 a usage or configuration error. */
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerConfigCommands(program);
   registerKeysCommands(program);
+  registerSigningKeysCommands(program);
+  registerClientsCommands(program);
   registerTokenCommands(program);
   return program;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { label, roleName, scopeToken } from '../identity/names.js';
 import { KEY_PREFIX_PATTERN } from '../issue/api-key-format.js';
 import { metadataSchema } from '../keys/metadata.js';
+import { JWKS_MAX_AGE_SECONDS, SIGNING_ALGORITHMS } from '../signing-keys/algorithms.js';
 import { parseDuration } from '../util/duration.js';
 import { ipOrCidrProblem } from './network.js';
 
@@ -96,6 +97,36 @@ const ipOrCidr = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/**
+ * Warden's issuer URL: absolute http(s), no query, fragment or credentials; normalized (lower-case scheme and host,
+ * no trailing slash), since relying parties compare `iss` as a string.
+ */
+const issuerUrl = z
+  .string()
+  .transform((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL, e.g. https://auth.example.com' });
+      return z.NEVER;
+    }
+    const problem =
+      url.protocol !== 'http:' && url.protocol !== 'https:'
+        ? 'must be an http or https URL'
+        : value.includes('?') || value.includes('#')
+          ? 'must not have a query or a fragment'
+          : url.username !== '' || url.password !== ''
+            ? 'must not hold a user name or password'
+            : null;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    return url.href.replace(/\/+$/, '');
+  })
+  .meta({ type: 'absolute http(s) URL' });
+
 /** Names are held to the same alphabets as keys created through the API (SECURITY.md #50). */
 const staticKeyIdentity = z.strictObject({
   subject: documented(label, { description: 'The subject the key authenticates as.' }),
@@ -120,7 +151,7 @@ const staticKeyIdentity = z.strictObject({
 });
 export type StaticKeyIdentity = z.infer<typeof staticKeyIdentity>;
 
-export const configSchema = z.strictObject({
+const configSections = z.strictObject({
   data_dir: documented(z.string().min(1).default('.warden'), {
     description:
       'Directory of the generated pepper and master key and of the default SQLite database, created (mode 0700) ' +
@@ -160,6 +191,13 @@ export const configSchema = z.strictObject({
       .prefault({}),
     { description: 'The HTTP listener of `warden serve`.' },
   ),
+  issuer: documented(issuerUrl.default('http://127.0.0.1:8080'), {
+    description:
+      "Warden's public URL: the `iss` of the tokens it signs and the base of the URLs in its discovery documents " +
+      '(`/.well-known/openid-configuration`). Set it to the https address relying parties reach Warden at; a ' +
+      'trailing slash is removed.',
+    env: 'WARDEN_ISSUER',
+  }),
   database: documented(
     z
       .strictObject({
@@ -320,6 +358,99 @@ export const configSchema = z.strictObject({
       .prefault({}),
     { description: 'The audit log of failed verifications: budgets that bound its rows.' },
   ),
+  signing_keys: documented(
+    z
+      .strictObject({
+        algorithm: documented(z.enum(SIGNING_ALGORITHMS).default('EdDSA'), {
+          description:
+            'Algorithm of new signing keys: `EdDSA` (Ed25519), `ES256` (P-256) or `RS256`. A change applies from the ' +
+            'next rotation; existing keys keep theirs.',
+        }),
+        rsa_modulus_length: documented(
+          wholeNumber(z.number().int().min(2048).max(4096).multipleOf(1024)).default(2048),
+          {
+            description: 'RS256 only: the modulus of new RSA keys in bits (2048, 3072 or 4096).',
+          },
+        ),
+        publish_ahead: documented(
+          duration()
+            .default(3_600_000)
+            .refine(
+              (ms) => ms >= JWKS_MAX_AGE_SECONDS * 1000,
+              `must be at least ${JWKS_MAX_AGE_SECONDS / 60}m, the max-age of /.well-known/jwks.json (for an immediate rotation: warden signing-keys rotate --now)`,
+            ),
+          {
+            description:
+              'A rotation publishes the next key in the JWKS this long before it starts signing, so relying parties ' +
+              'that cache the JWKS have it before they see a token signed with it.',
+          },
+        ),
+        retain_after_retire: documented(duration().default(86_400_000), {
+          description:
+            'A retired key stays in the JWKS this long, so the tokens it signed verify until they expire: at least ' +
+            'the longest access token lifetime. A token meant to live longer is refused when it is signed.',
+        }),
+        rotate_every: documented(duration().default(7_776_000_000), {
+          description:
+            'Automatic rotation: each key signs for this long, its successor published `publish_ahead` before. ' +
+            '`0` never rotates automatically.',
+        }),
+        refresh_interval: documented(
+          duration()
+            .default(5_000)
+            .refine((ms) => ms >= 100, 'must be at least 100ms'),
+          {
+            description:
+              'Each instance reads the signing keys again this often, and before it signs or verifies with a copy ' +
+              'older than this: the bound on seeing a rotation made by another instance or the CLI. Also the ' +
+              'period of the background task that creates the first key and the automatic rotations.',
+          },
+        ),
+      })
+      .superRefine((section, ctx) => {
+        if (section.rotate_every !== 0 && section.rotate_every <= section.publish_ahead) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rotate_every'],
+            message: 'must be 0 (never) or longer than signing_keys.publish_ahead',
+          });
+        }
+      })
+      .prefault({}),
+    {
+      description:
+        "The keys that sign Warden's JWTs: private parts encrypted with `secrets.master_key`, public parts served " +
+        'at `/.well-known/jwks.json`.',
+    },
+  ),
+  tokens: documented(
+    z
+      .strictObject({
+        access_token_ttl: documented(
+          duration()
+            .default(900_000)
+            .refine((ms) => ms >= 1000, 'must be at least 1s'),
+          {
+            description:
+              'Lifetime of the access tokens `POST /oauth2/token` issues, for clients without a `tokenTtl` of their ' +
+              'own. At most `signing_keys.retain_after_retire`.',
+          },
+        ),
+      })
+      .prefault({}),
+    { description: 'The access tokens Warden issues (JWTs, RFC 9068).' },
+  ),
+});
+
+export const configSchema = configSections.superRefine((config, ctx) => {
+  // A token must not outlive its signing key in the JWKS: the signer would refuse every token.
+  if (config.tokens.access_token_ttl > config.signing_keys.retain_after_retire) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tokens', 'access_token_ttl'],
+      message: 'must be at most signing_keys.retain_after_retire, or tokens would outlive their signing key',
+    });
+  }
 });
 
 export type WardenConfigInput = z.input<typeof configSchema>;

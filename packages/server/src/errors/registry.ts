@@ -40,6 +40,8 @@ const apiErrors = {
   unsupported_media_type: spec(415, 2, 'Send a JSON body (application/json).'),
   request_header_too_large: spec(431, 2, 'The request headers are too large.'),
   config_invalid: spec(500, 2, 'The configuration is not valid.', false),
+  /** A stored signing key does not decrypt: the master key differs from the one it was encrypted with. */
+  master_key_mismatch: spec(500, 2, 'The signing keys cannot be decrypted with this master key.', false),
   /** `warden token inspect`: the input is not a JWT that can be decoded. */
   not_decodable: spec(400, 1, 'The token cannot be decoded.'),
   internal_error: spec(500, 1, 'Internal error.', false),
@@ -55,6 +57,8 @@ const oauthErrors = {
   unauthorized_client: spec(400, 1, 'The client may not use this grant type.'),
   unsupported_grant_type: spec(400, 2, 'The grant type is not supported.'),
   invalid_scope: spec(400, 1, 'The requested scope is invalid or exceeds what the client may ask for.'),
+  /** RFC 8707 section 2 (and RFC 8693 for `audience`): a resource or audience the client may not get a token for. */
+  invalid_target: spec(400, 1, 'The requested resource or audience is invalid or not allowed for this client.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 /**

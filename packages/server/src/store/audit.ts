@@ -2,7 +2,18 @@ import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
 
 /** What an audit event records. A failed verification names the credential kind in `targetType`. */
-export type AuditAction = 'api_key.create' | 'api_key.revoke' | 'api_key.rotate' | 'credential.verify_failed';
+export type AuditAction =
+  | 'api_key.create'
+  | 'api_key.revoke'
+  | 'api_key.rotate'
+  | 'credential.verify_failed'
+  | 'oauth_client.create'
+  | 'oauth_client.rotate_secret'
+  | 'oauth_client.disable'
+  | 'oauth_client.enable'
+  | 'oauth_client.delete'
+  | 'signing_key.create'
+  | 'signing_key.rotate';
 
 /** An audit record. It names keys by id only: never a secret, hash, token or password. */
 export interface AuditEvent {

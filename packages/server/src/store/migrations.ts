@@ -125,6 +125,27 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.dropTable('signing_keys').execute();
       },
     },
+    // 0002 landed without this column; the table was empty then (nothing wrote signing keys before this one).
+    '0003_signing_key_successors': {
+      async up(db: Kysely<unknown>) {
+        // The key a key replaces ('' for the first key), unique: a key has at most one successor, so two instances
+        // rotating at once cannot both publish a next key (the second insert does nothing).
+        await db.schema
+          .alterTable('signing_keys')
+          .addColumn('predecessor', 'text', (c) => c.notNull().defaultTo(''))
+          .execute();
+        await db.schema
+          .createIndex('signing_keys_predecessor')
+          .on('signing_keys')
+          .column('predecessor')
+          .unique()
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex('signing_keys_predecessor').execute();
+        await db.schema.alterTable('signing_keys').dropColumn('predecessor').execute();
+      },
+    },
   };
 }
 

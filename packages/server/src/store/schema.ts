@@ -45,6 +45,8 @@ export interface SettingTable {
 
 export interface SigningKeyTable {
   kid: string;
+  /** The kid of the key this one replaces; '' for the first key. Unique: one successor per key. */
+  predecessor: string;
   algorithm: string;
   public_jwk: string;
   private_key_encrypted: string;

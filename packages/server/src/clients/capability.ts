@@ -1,0 +1,64 @@
+import type { FailureAuditor } from '../authn/failure-auditor.js';
+import type { Capability, CapabilityContext } from '../capability.js';
+import type { TokenSigner } from '../tokens/signer.js';
+import { registerAdminClientRoutes } from './admin-routes.js';
+import { ClientAuthenticator } from './client-authentication.js';
+import { ClientCredentialsGrant } from './client-credentials-grant.js';
+import { CLIENT_AUTH_METHODS } from './inputs.js';
+import { OAuthClientRepository } from './repository.js';
+import { OAuthClientService } from './service.js';
+import { registerTokenEndpoint, SUPPORTED_GRANT_TYPES, TOKEN_ENDPOINT_PATH } from './token-endpoint.js';
+
+/** The OAuth 2.0 clients capability: what `createOAuthClients` returns beyond every capability's parts. */
+export interface OAuthClients extends Capability {
+  /** Create, list, show, rotate-secret, disable, enable, delete: behind the admin API, the CLI and `warden.clients`. */
+  readonly service: OAuthClientService;
+}
+
+export interface OAuthClientsOptions {
+  /** Signs the access tokens: the signing-keys capability's signer. */
+  signer: TokenSigner;
+  /** The engine's failure auditor, so failed client authentications count against the same audit budgets. */
+  failures: FailureAuditor;
+}
+
+/**
+ * OAuth 2.0 clients (service accounts) end to end: the repository (secrets as HMAC-SHA256 digests with the
+ * pepper), the management service, the admin routes under /v1/admin/clients, client authentication and the token
+ * endpoint `POST /oauth2/token` with the client credentials grant, and their part of the discovery document.
+ * No cache: the token endpoint reads the client on every request, so a disabled client is refused at once on every
+ * instance.
+ */
+export function createOAuthClients(context: CapabilityContext, options: OAuthClientsOptions): OAuthClients {
+  const { config, database, secrets, audit, now } = context;
+  const repository = new OAuthClientRepository(database.db);
+  const service = new OAuthClientService({
+    repository,
+    audit,
+    pepper: secrets.pepper,
+    maxTokenTtlMs: config.signing_keys.retain_after_retire,
+    now,
+  });
+  const authenticator = new ClientAuthenticator({ repository, pepper: secrets.pepper, now });
+  const grant = new ClientCredentialsGrant({
+    signer: options.signer,
+    defaultTtlMs: config.tokens.access_token_ttl,
+    now,
+  });
+
+  return {
+    name: 'oauth_clients',
+    service,
+    authenticators: [],
+    adminRoutes: (scope, api) => registerAdminClientRoutes(scope, service, api),
+    publicRoutes: (scope) => registerTokenEndpoint(scope, { authenticator, grant, failures: options.failures }),
+    discoveryMetadata: (issuer) => ({
+      token_endpoint: `${issuer}${TOKEN_ENDPOINT_PATH}`,
+      grant_types_supported: [...SUPPORTED_GRANT_TYPES],
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    }),
+    start() {},
+    flush: async () => {},
+    stop: async () => {},
+  };
+}
