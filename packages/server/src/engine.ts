@@ -21,6 +21,7 @@ import { AuditRepository } from './store/audit.js';
 import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest, ping } from './store/migrations.js';
 import { SettingsRepository } from './store/settings.js';
+import { createAccessTokens } from './tokens/capability.js';
 import { isPromise, type MaybePromise } from './util/maybe-promise.js';
 
 export interface CreateWardenOptions {
@@ -144,7 +145,8 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
   // The discovery documents merge what every capability contributes; read at request time, once all are built.
   const signingKeys = createSigningKeys(context, { discovery: () => discoveryDocument(capabilities, config.issuer) });
   const clients = createOAuthClients(context, { signer: signingKeys.signer, failures });
-  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients];
+  const accessTokens = createAccessTokens(context, { keys: signingKeys });
+  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients, accessTokens];
   const chain = new AuthenticatorChain(
     capabilities.flatMap((capability) => capability.authenticators),
     failures,

@@ -619,6 +619,18 @@ describe('redaction', () => {
     expect(error.message).not.toContain('tiny_secret');
   });
 
+  it('a static key shaped like a JWT is refused (a Bearer JWT goes to the JWT authenticator), without printing it', () => {
+    const jwtShaped = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXZhbHVl';
+    const error = configErrorOf(() => parseConfig({ api_keys: { static: { [jwtShaped]: { subject: 'a' } } } }));
+    expect(error.problems).toEqual([
+      'api_keys.static.[redacted]#1: a static API key must not have the shape of a JWT (eyJ….….…)',
+    ]);
+    expect(error.message).not.toContain(jwtShaped);
+    expect(configErrorOf(() => loadConfig({ apiKey: jwtShaped }, {}, process.cwd())).message).toBe(
+      '--api-key: must not have the shape of a JWT (eyJ….….…)',
+    );
+  });
+
   it('does not change the frozen configuration it prints', () => {
     const config = parseConfig({ secrets: { pepper: PEPPER_A } });
     redactConfig(config);

@@ -5,7 +5,7 @@ import { type ParsedApiKey, parseApiKey } from '../issue/api-key-format.js';
 import { verifyApiKeySecret } from '../issue/api-key-hash.js';
 import type { ApiKeyRepository } from '../store/api-keys.js';
 import type { ApiKeyCache, CachedApiKey } from './api-key-cache.js';
-import type { PresentedCredential } from './presented.js';
+import { looksLikeJwt, type PresentedCredential } from './presented.js';
 import { principalFromApiKey } from './principal-from-key.js';
 import type { StaticApiKeys } from './static-api-key.js';
 import { type Authenticator, type AuthResult, denied } from './types.js';
@@ -33,8 +33,10 @@ export class ApiKeyAuthenticator implements Authenticator {
 
   /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
   accepts(credential: PresentedCredential): boolean {
+    // A Bearer JWT is the JWT authenticators' (an API key never has a JWT's shape: see keys in api-key-format.ts).
     return (
-      credential.source === 'x-api-key' || (credential.source === 'authorization' && credential.scheme === 'bearer')
+      credential.source === 'x-api-key' ||
+      (credential.source === 'authorization' && credential.scheme === 'bearer' && !looksLikeJwt(credential.value))
     );
   }
 

@@ -27,6 +27,16 @@ export const MAX_CREDENTIAL_LENGTH = 8192;
 // RFC 6750 b64token / token68 characters, plus the characters of API keys.
 const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/;
 
+/**
+ * A compact JWS (header.payload.signature, base64url, the header a JSON object so it starts with `eyJ`): what a
+ * JWT authenticator accepts and an API key authenticator leaves alone. Shape only; nothing is decoded here.
+ */
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+export function looksLikeJwt(value: string): boolean {
+  return value.startsWith('eyJ') && JWT_SHAPE.test(value);
+}
+
 function single(value: string | string[] | undefined): string | null | 'duplicate' {
   if (value === undefined) return null;
   if (Array.isArray(value)) return value.length === 1 ? value[0]! : 'duplicate';

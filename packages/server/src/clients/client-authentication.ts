@@ -50,7 +50,8 @@ function basicCredentials(value: string): { clientId: string; secret: string } |
   if (clientId === null || secret === null) {
     return { malformed: 'the Basic credentials are not application/x-www-form-urlencoded' };
   }
-  if (clientId === '' || secret === '') return { malformed: 'the Basic credentials lack a client id or a secret' };
+  if (clientId.length === 0 || secret.length === 0)
+    return { malformed: 'the Basic credentials lack a client id or a secret' };
   return { clientId, secret };
 }
 

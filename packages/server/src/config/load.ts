@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { didYouMean } from '@warden/sdk';
 import type { z } from 'zod';
+import { looksLikeJwt } from '../authn/presented.js';
 import { weakStaticKeyReason } from '../authn/static-api-key.js';
 import { sha256Hex } from '../issue/api-key-hash.js';
 import { unknownEnvironmentWarnings } from './environment.js';
@@ -234,6 +235,7 @@ function addSingleKey(tree: Tree, flags: ConfigFlags, env: Env, origins: Map<str
   if (key === undefined) return;
   const origin = fromFlag ? SINGLE_KEY_OPTION.flag : SINGLE_KEY_OPTION.env;
   if (key.length < 16) throw new ConfigError(`${origin}: must be at least 16 characters`);
+  if (looksLikeJwt(key)) throw new ConfigError(`${origin}: must not have the shape of a JWT (eyJ….….…)`);
   const reason = weakStaticKeyReason(key);
   if (reason) warnings.push(weakKeyWarning(origin, reason));
   const entry = `sha256:${sha256Hex(key)}`;

@@ -1,5 +1,6 @@
 import { SUBJECT_TYPES } from '@warden/sdk';
 import { z } from 'zod';
+import { looksLikeJwt } from '../authn/presented.js';
 import { label, roleName, scopeToken } from '../identity/names.js';
 import { KEY_PREFIX_PATTERN } from '../issue/api-key-format.js';
 import { metadataSchema } from '../keys/metadata.js';
@@ -324,7 +325,14 @@ const configSections = z.strictObject({
         ),
         static: documented(
           z
-            .record(z.string().min(16, 'a static API key must be at least 16 characters'), staticKeyIdentity)
+            .record(
+              z
+                .string()
+                .min(16, 'a static API key must be at least 16 characters')
+                // A Bearer JWT goes to the JWT authenticator: such a key could only ever work as X-API-Key.
+                .refine((key) => !looksLikeJwt(key), 'a static API key must not have the shape of a JWT (eyJ….….…)'),
+              staticKeyIdentity,
+            )
             .default({}),
           {
             description:
@@ -436,9 +444,31 @@ const configSections = z.strictObject({
               'own. At most `signing_keys.retain_after_retire`.',
           },
         ),
+        accepted_audiences: documented(z.array(z.string().min(1)).default([]), {
+          description:
+            'The decision endpoint and `warden.decide` accept a Warden access token whose `aud` holds one of these ' +
+            '(RFC 9068). Empty: the issuer URL only, the audience of tokens for clients without audiences. List the ' +
+            'audiences of the clients whose tokens the services behind this Warden take.',
+          defaultText: '`[issuer]`',
+        }),
+        clock_skew: documented(duration().default(30_000), {
+          description: "Leeway when checking a token's `exp`, `nbf` and `iat` against this machine's clock.",
+        }),
+        cache: documented(
+          z
+            .strictObject({
+              max_entries: documented(wholeNumber(z.number().int().min(0)).default(10_000), {
+                description:
+                  'Verified access tokens kept by each process (a SHA-256 digest of the token, never the token), each ' +
+                  'until its `exp`: a repeated token skips the signature check. 0 turns the cache off.',
+              }),
+            })
+            .prefault({}),
+          { description: 'The cache of verified access tokens.' },
+        ),
       })
       .prefault({}),
-    { description: 'The access tokens Warden issues (JWTs, RFC 9068).' },
+    { description: 'The access tokens Warden issues (JWTs, RFC 9068) and how it verifies them.' },
   ),
 });
 
