@@ -1,8 +1,8 @@
 /** Who is calling: the identity every authenticator produces and every entry point answers with. */
 export interface Principal {
-  /** user_id or service account id. */
+  /** user_id or service account id; `anonymous` for a request an access rule lets in without credentials. */
   subject: string;
-  subjectType: SubjectType;
+  subjectType: SubjectType | 'anonymous';
   /** tenant_id; null on single-tenant deployments. */
   tenant: string | null;
   admin: boolean;
@@ -15,7 +15,8 @@ export interface Principal {
 export const SUBJECT_TYPES = ['user', 'service', 'agent', 'session'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
 
-export const CREDENTIAL_KINDS = ['api_key', 'jwt', 'basic', 'mtls', 'session'] as const;
+/** `anonymous`: no credential, on a route whose access rule lets such requests in. */
+export const CREDENTIAL_KINDS = ['api_key', 'jwt', 'basic', 'mtls', 'session', 'anonymous'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export interface CredentialInfo {

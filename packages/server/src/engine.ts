@@ -15,6 +15,8 @@ import { createApiKeys } from './keys/capability.js';
 import type { ApiKeyService, IssuedKey } from './keys/service.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import type { RuleConfig } from './rules/config.js';
+import { type MatchedRule, RuleSet } from './rules/rule-set.js';
 import { createSigningKeys, type SigningKeys } from './signing-keys/capability.js';
 import { discoveryDocument } from './signing-keys/discovery.js';
 import { AuditRepository } from './store/audit.js';
@@ -73,6 +75,16 @@ export interface Warden {
   decideNow(attributes: RequestAttributes, requirements?: Requirements | RequirementLevels): MaybePromise<Decision>;
   /** Creates the first admin key if this deployment never had one and has no static keys; null otherwise. */
   bootstrapAdminKey(): Promise<IssuedKey | null>;
+  /**
+   * Which access rule applies to these attributes (`rules` and `default_rule`; without rules, any valid
+   * credential): what `warden rules test` prints.
+   */
+  matchRule(attributes: RequestAttributes): MatchedRule;
+  /**
+   * Replaces the access rules (a reload: SIGHUP or a changed file). Rules that cannot be used throw
+   * (`RuleSetError`) and the old rules stay; decisions in flight keep the rules they started with.
+   */
+  replaceRules(rules: readonly RuleConfig[], defaultRule?: RuleConfig): void;
   /** Resolves when storage answers; rejects otherwise. */
   ready(): Promise<void>;
   /** Picks up key changes made by other processes now (what the background poller does periodically). */
@@ -125,6 +137,13 @@ export async function createWarden(options: CreateWardenOptions = {}): Promise<W
   }
 }
 
+/** The matcher of the configured rules; without rules, every request needs any valid credential. */
+function ruleMatcher(rules: readonly RuleConfig[], defaultRule: RuleConfig | undefined): RuleMatcher {
+  if (rules.length === 0) return allowAnyValidCredential;
+  const set = new RuleSet(rules, defaultRule);
+  return (attributes) => set.match(attributes);
+}
+
 /** Builds the capabilities, the authenticator chain over theirs, and the engine around them. */
 function assemble(context: CapabilityContext, options: CreateWardenOptions): Warden {
   const { config, database, audit, logger, metrics } = context;
@@ -152,7 +171,7 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     failures,
   );
   if (options.background !== false) for (const capability of capabilities) capability.start();
-  const matchRule: RuleMatcher = allowAnyValidCredential;
+  let matchRule = ruleMatcher(config.rules, config.default_rule);
   const flush = async () => {
     await Promise.all([failures.flush(), ...capabilities.map((capability) => capability.flush())]);
   };
@@ -212,6 +231,10 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
       return decideNow(attributes, requirements);
     },
     bootstrapAdminKey: () => apiKeys.bootstrapAdminKey(),
+    matchRule: (attributes) => matchRule(attributes),
+    replaceRules(rules, defaultRule) {
+      matchRule = ruleMatcher(rules, defaultRule);
+    },
     ready: () => ping(database.db as never),
     syncKeyChanges: () => apiKeys.syncChanges(),
     flush,

@@ -14,3 +14,5 @@ export type { WardenFastifyOptions } from './integrations/fastify.js';
 export { wardenFastify } from './integrations/fastify.js';
 export type { Actor, IssuedKey } from './keys/service.js';
 export type { ApiKeyView } from './keys/view.js';
+export type { RuleConfig } from './rules/config.js';
+export { type MatchedRule, RuleSetError } from './rules/rule-set.js';

@@ -2,20 +2,18 @@ import type { DecisionErrorCode, Principal } from '@warden/sdk';
 import { DECISION_ERRORS } from '@warden/sdk';
 import type { AuthenticatorChain } from '../authn/chain.js';
 import type { AuthResult, RequestAttributes } from '../authn/types.js';
+import { ANY_VALID_CREDENTIAL_RULE, type MatchedRule } from '../rules/rule-set.js';
 import { isPromise, type MaybePromise } from '../util/maybe-promise.js';
+import { ANONYMOUS_PRINCIPAL } from './anonymous.js';
 import { checkRequirements, type RequirementLevels, type Requirements, requirementLevels } from './requirements.js';
 
 export type Decision =
   | { allow: true; status: 200; principal: Principal }
   | { allow: false; status: number; code: DecisionErrorCode; message: string };
 
-/**
- * Which requirements apply to a request. Access rules (host/method/path globs) arrive in a later issue; until
- * then every request needs only a valid credential.
- */
-export type RuleMatcher = (attributes: RequestAttributes) => Requirements;
-const ANY_VALID_CREDENTIAL: Requirements = Object.freeze({});
-export const allowAnyValidCredential: RuleMatcher = () => ANY_VALID_CREDENTIAL;
+/** Which access rule applies to a request (rules/rule-set.ts); without rules, any valid credential. */
+export type RuleMatcher = (attributes: RequestAttributes) => MatchedRule;
+export const allowAnyValidCredential: RuleMatcher = () => ANY_VALID_CREDENTIAL_RULE;
 
 /**
  * Principals are frozen and shared through the caches, so the allow decision for one is made once: a cached
@@ -46,10 +44,16 @@ export function decide(
   matchRule: RuleMatcher = allowAnyValidCredential,
   extra: Requirements | RequirementLevels = [],
 ): MaybePromise<Decision> {
-  const ruleLevel = matchRule(attributes);
+  const rule = matchRule(attributes);
+  if (rule.verdict === 'no_rule') return denyDecision('forbidden', rule.reason);
+  if (rule.verdict === 'deny') return denyDecision('forbidden', `Denied by the access rule ${rule.name}.`);
   const extraLevels = requirementLevels(extra);
-  const levels = extraLevels.length === 0 ? [ruleLevel] : [ruleLevel, ...extraLevels];
-  const authenticated = chain.authenticate(attributes);
+  if (rule.verdict === 'allow') {
+    // A public route: the caller's own requirements (a plugin's, a route's) still hold for the anonymous principal.
+    return conclude({ ok: true, principal: ANONYMOUS_PRINCIPAL }, extraLevels);
+  }
+  const levels = extraLevels.length === 0 ? [rule.requirements] : [rule.requirements, ...extraLevels];
+  const authenticated = chain.authenticate(attributes, rule);
   return isPromise(authenticated)
     ? authenticated.then((settled) => conclude(settled, levels))
     : conclude(authenticated, levels);

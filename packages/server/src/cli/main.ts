@@ -6,6 +6,7 @@ import { registerConfigCommands } from './config.js';
 import { registerKeysCommands } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
 import { runCommand } from './output.js';
+import { registerRulesCommands } from './rules.js';
 import { registerServeCommand } from './serve.js';
 import { registerSigningKeysCommands } from './signing-keys.js';
 import { registerTokenCommands } from './token.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerSigningKeysCommands(program);
   registerClientsCommands(program);
+  registerRulesCommands(program);
   registerTokenCommands(program);
   return program;
 }

@@ -9,6 +9,7 @@ import type { IssuedKey } from '../keys/service.js';
 import { createLogger } from '../observability/logger.js';
 import { configFileOption, configOption } from './common.js';
 import { runCommand } from './output.js';
+import { reloadRulesOnChange } from './rules-reload.js';
 
 interface ServeOptions {
   config?: string;
@@ -99,7 +100,8 @@ async function stopWorkers(): Promise<void> {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const { config, warnings } = loadConfig(flagsOf(options));
+  const { config, warnings, file } = loadConfig(flagsOf(options));
+  const reloadRules = (warden: Warden) => reloadRulesOnChange(warden, () => loadConfig(flagsOf(options)), file, logger);
   const logger = createLogger(config.log.level);
   // Workers load the same configuration: the primary has already said what is wrong with it.
   if (!cluster.isWorker) for (const warning of warnings) logger.warn(warning);
@@ -108,6 +110,7 @@ async function serve(options: ServeOptions): Promise<void> {
   if (cluster.isWorker) {
     // The primary migrated and bootstrapped; workers only serve.
     const warden = await createWarden({ config, logger, migrate: false, processMetrics: true });
+    reloadRules(warden);
     onSignals(await listen(warden), logger, false);
     return;
   }
@@ -124,6 +127,10 @@ async function serve(options: ServeOptions): Promise<void> {
       cluster.fork();
     });
     onSignals(stopWorkers, logger);
+    // Each worker watches the file itself; a SIGHUP sent to the primary is passed on to them.
+    process.on('SIGHUP', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+    });
     logger.info(
       { url: baseUrl, workers: config.server.workers, database: warden.database.location },
       'Warden listening',
@@ -131,6 +138,7 @@ async function serve(options: ServeOptions): Promise<void> {
     return;
   }
 
+  reloadRules(warden);
   onSignals(await listen(warden), logger);
   logger.info({ url: baseUrl, database: warden.database.location }, 'Warden listening');
 }

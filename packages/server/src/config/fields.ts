@@ -160,6 +160,15 @@ function walk(schema: z.ZodType, path: string[], out: ConfigField[]): void {
         walk(item, [...path, '<key>', key], out);
       }
     }
+  } else if (def.type === 'array') {
+    // A list of mappings (access rules): each key of an item, as `rules[].name`.
+    const item = unwrap(def.element as z.ZodType).core;
+    if (defOf(item).type === 'object') {
+      const listPath = [...path.slice(0, -1), `${path[path.length - 1]}[]`];
+      for (const [key, value] of Object.entries(defOf(item).shape as Record<string, z.ZodType>)) {
+        walk(value, [...listPath, key], out);
+      }
+    }
   }
 }
 

@@ -4,6 +4,8 @@ import { looksLikeJwt } from '../authn/presented.js';
 import { label, roleName, scopeToken } from '../identity/names.js';
 import { KEY_PREFIX_PATTERN } from '../issue/api-key-format.js';
 import { metadataSchema } from '../keys/metadata.js';
+import { defaultRuleSchema, ruleSchema } from '../rules/config.js';
+import { RuleSet, RuleSetError } from '../rules/rule-set.js';
 import { JWKS_MAX_AGE_SECONDS, SIGNING_ALGORITHMS } from '../signing-keys/algorithms.js';
 import { parseDuration } from '../util/duration.js';
 import { ipOrCidrProblem } from './network.js';
@@ -470,9 +472,30 @@ const configSections = z.strictObject({
       .prefault({}),
     { description: 'The access tokens Warden issues (JWTs, RFC 9068) and how it verifies them.' },
   ),
+  rules: documented(z.array(ruleSchema).default([]), {
+    description:
+      'Access rules: which requests need which credentials. Each matches on host, method and path (the normalized ' +
+      'path the upstream will serve) and says which authenticators to try and what the principal must have. The ' +
+      'rule with the highest priority among those that match applies. Empty: every request needs a valid ' +
+      'credential. Reloaded on SIGHUP and when the file changes (README: Access rules).',
+    type: 'list of rules',
+  }),
+  default_rule: documented(defaultRuleSchema.optional(), {
+    description:
+      'What applies to a request no rule matches, when `rules` is not empty (`authenticators`, `require`, `allow`, ' +
+      '`deny`). Absent: such a request is denied (403).',
+    defaultText: 'deny',
+  }),
 });
 
 export const configSchema = configSections.superRefine((config, ctx) => {
+  // Rules that could match one request at one priority: refused here, so `config check` and startup say so.
+  try {
+    new RuleSet(config.rules, config.default_rule);
+  } catch (error) {
+    if (!(error instanceof RuleSetError)) throw error;
+    ctx.addIssue({ code: 'custom', path: ['rules'], message: error.message });
+  }
   // A token must not outlive its signing key in the JWKS: the signer would refuse every token.
   if (config.tokens.access_token_ttl > config.signing_keys.retain_after_retire) {
     ctx.addIssue({
