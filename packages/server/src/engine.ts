@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createBasicAuth } from './authn/basic-capability.js';
 import { AuthenticatorChain } from './authn/chain.js';
 import { FailureAuditor } from './authn/failure-auditor.js';
 import type { AuthResult, RequestAttributes } from './authn/types.js';
@@ -165,7 +166,8 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
   const signingKeys = createSigningKeys(context, { discovery: () => discoveryDocument(capabilities, config.issuer) });
   const clients = createOAuthClients(context, { signer: signingKeys.signer, failures });
   const accessTokens = createAccessTokens(context, { keys: signingKeys });
-  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients, accessTokens];
+  const basic = createBasicAuth({ apiKeys, clients });
+  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients, accessTokens, basic];
   const chain = new AuthenticatorChain(
     capabilities.flatMap((capability) => capability.authenticators),
     failures,

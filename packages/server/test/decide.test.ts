@@ -114,8 +114,8 @@ describe.each(dialects)('decision endpoint on %s', (dialect) => {
       ['NUL byte', { 'x-api-key': `${key.slice(0, 10)}\u0000${key.slice(10)}` }, 401, 'malformed_credentials'],
       ['wrong scheme', { authorization: `Token ${key}` }, 401, 'malformed_credentials'],
       [
-        'Basic scheme',
-        { authorization: `Basic ${Buffer.from(`u:${key}`).toString('base64')}` },
+        'Basic without a colon',
+        { authorization: `Basic ${Buffer.from(key).toString('base64')}` },
         401,
         'malformed_credentials',
       ],

@@ -5,7 +5,7 @@ import { registerAdminClientRoutes } from './admin-routes.js';
 import { ClientAuthenticator } from './client-authentication.js';
 import { ClientCredentialsGrant } from './client-credentials-grant.js';
 import { CLIENT_AUTH_METHODS } from './inputs.js';
-import { OAuthClientRepository } from './repository.js';
+import { type OAuthClientRecord, OAuthClientRepository } from './repository.js';
 import { OAuthClientService } from './service.js';
 import { registerTokenEndpoint, SUPPORTED_GRANT_TYPES, TOKEN_ENDPOINT_PATH } from './token-endpoint.js';
 
@@ -13,6 +13,11 @@ import { registerTokenEndpoint, SUPPORTED_GRANT_TYPES, TOKEN_ENDPOINT_PATH } fro
 export interface OAuthClients extends Capability {
   /** Create, list, show, rotate-secret, disable, enable, delete: behind the admin API, the CLI and `warden.clients`. */
   readonly service: OAuthClientService;
+  /**
+   * Proves a client's secret as the token endpoint does (`client_secret_basic` clients): the client, or null when
+   * the id is unknown, the secret wrong or the client disabled. For HTTP Basic on the decision path.
+   */
+  authenticateClient(clientId: string, secret: string): Promise<OAuthClientRecord | null>;
 }
 
 export interface OAuthClientsOptions {
@@ -50,6 +55,10 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
     name: 'oauth_clients',
     service,
     authenticators: [],
+    authenticateClient: async (clientId, secret) => {
+      const result = await authenticator.authenticate({ method: 'client_secret_basic', clientId, secret });
+      return result.ok ? result.client : null;
+    },
     adminRoutes: (scope, api) => registerAdminClientRoutes(scope, service, api),
     publicRoutes: (scope) => registerTokenEndpoint(scope, { authenticator, grant, failures: options.failures }),
     discoveryMetadata: (issuer) => ({

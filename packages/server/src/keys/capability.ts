@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiKeyAuthenticator } from '../authn/api-key.js';
 import { ApiKeyCache } from '../authn/api-key-cache.js';
 import { StaticApiKeys } from '../authn/static-api-key.js';
+import type { AuthResult } from '../authn/types.js';
 import type { Capability, CapabilityContext } from '../capability.js';
 import { ApiKeyChangePoller } from '../cluster/api-key-change-poller.js';
 import { LastUsedWriter } from '../cluster/last-used-writer.js';
@@ -16,6 +17,8 @@ export interface ApiKeys extends Capability {
   bootstrapAdminKey(): Promise<IssuedKey | null>;
   /** Picks up key changes made by other processes now (what the background poller does periodically). */
   syncChanges(): Promise<void>;
+  /** Verifies a presented key with the caches of the decision path (for HTTP Basic with a key as the password). */
+  verifyKey(key: string): AuthResult | Promise<AuthResult>;
 }
 
 /**
@@ -79,6 +82,7 @@ export function createApiKeys(context: CapabilityContext): ApiKeys {
     name: 'api_keys',
     service,
     authenticators: [authenticator],
+    verifyKey: (key) => authenticator.verify(key),
     adminRoutes: (scope, api) => registerAdminKeyRoutes(scope, service, api),
     start() {
       poller.start();
