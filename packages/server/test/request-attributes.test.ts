@@ -125,12 +125,22 @@ describe('decisionAttributes: proxy dialects for trusted peers only', () => {
     'x-forwarded-host': 'Orders.Example.com',
   };
 
-  it('nginx fields win, forward-auth fills what nginx left out, the request itself the rest', () => {
-    expect(decisionAttributes(requestFrom('127.0.0.1', headers), '/own', trusted)).toMatchObject({
+  it('each dialect fills what the others left out, the request itself the rest', () => {
+    const { 'x-forwarded-uri': _uri, ...nginxPathForwardMethod } = headers;
+    expect(decisionAttributes(requestFrom('127.0.0.1', nginxPathForwardMethod), '/own', trusted)).toMatchObject({
       method: 'DELETE',
       host: 'orders.example.com',
       path: '/nginx/path',
     });
+    const agreeing = { ...headers, 'x-forwarded-uri': '/nginx/path?q=1' };
+    expect(decisionAttributes(requestFrom('127.0.0.1', agreeing), '/own', trusted).path).toBe('/nginx/path');
+  });
+
+  it('SECURITY.md #45: two dialects that disagree (one written by the client) leave a path no rule matches', () => {
+    // nginx passes a client's X-Forwarded-Uri on; Caddy a client's X-Original-URI.
+    expect(decisionAttributes(requestFrom('127.0.0.1', headers), '/own', trusted).path).toBe('');
+    const methods = { host: 'h', 'x-original-method': 'GET', 'x-forwarded-method': 'DELETE', 'x-original-uri': '/a' };
+    expect(decisionAttributes(requestFrom('127.0.0.1', methods), '/own', trusted).path).toBe('');
   });
 
   it('SECURITY.md #45: an untrusted peer is decided on the request it sent, whatever its headers say', () => {

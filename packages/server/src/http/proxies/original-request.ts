@@ -17,12 +17,30 @@ import { plainPath } from './plain-path.js';
  */
 const DIALECTS: readonly ProxyDialect[] = [nginx, forwardAuth];
 
-/** What the trusted proxy's headers say about the original request, dialect by dialect. */
+/**
+ * What the trusted proxy's headers say about the original request, dialect by dialect. A proxy sets its own
+ * dialect's headers but passes the client's others on (Caddy forwards a client's `X-Original-URI`, nginx a
+ * client's `X-Forwarded-Uri`): two dialects that disagree on the path or method mean one of them was written by
+ * the client, so the path is made unusable (empty: malformed), and a rule-based decision denies it.
+ */
 function whatTheProxySays(headers: RequestAttributes['headers']): OriginalRequest {
   const said: OriginalRequest = { method: undefined, host: undefined, path: undefined };
-  for (const dialect of DIALECTS) dialect.fill(headers, said);
+  for (const dialect of DIALECTS) {
+    const own: OriginalRequest = { method: undefined, host: undefined, path: undefined };
+    dialect.fill(headers, own);
+    const disagrees =
+      (own.path !== undefined && said.path !== undefined && own.path !== said.path) ||
+      (own.method !== undefined && said.method !== undefined && own.method !== said.method);
+    if (disagrees) return { ...said, path: CONFLICTING_PATH };
+    said.method ??= own.method;
+    said.host ??= own.host;
+    said.path ??= own.path;
+  }
   return said;
 }
+
+/** The path of a request whose forwarded headers contradict each other: no rule matches it (malformed). */
+const CONFLICTING_PATH = '';
 
 /**
  * The attributes of the original request behind a decide request. From a trusted proxy, each dialect fills in
