@@ -57,7 +57,7 @@ async function allowAnswerOf(target, key) {
 /** Before measuring: bare answers 200; warden allows a real key and denies a wrong one with 401. */
 async function verify(target, keys, unknownKey) {
   const url = `http://127.0.0.1:${target.port}${DECIDE_PATH}`;
-  if (target.expectStatus !== 200) return; // a denial target on a server verified as itself
+  if ((target.expectStatus ?? 200) !== 200) return; // a denial target on a server verified as itself
   if (!target.name.startsWith('warden')) {
     const response = await fetch(url);
     if (response.status !== 200) fail(`${target.name} answered ${response.status}`);
@@ -92,6 +92,13 @@ async function main() {
   // which is what shows whether the store size matters.
   const noCacheConfig = join(tempDir, 'no-cache.yaml');
   writeFileSync(noCacheConfig, 'api_keys:\n  cache:\n    max_entries: 0\n');
+  // Access rules: 19 that do not match the bench's requests, then the one that does (the lowest priority, so
+  // every other is tried first).
+  const rulesConfig = join(tempDir, 'rules.yaml');
+  writeFileSync(
+    rulesConfig,
+    `rules:\n${Array.from({ length: 19 }, (_, i) => `  - name: svc-${i}\n    path: /svc-${i}/**\n    methods: [GET, POST]\n    require: { scopes: [svc-${i}.read] }\n`).join('')}  - name: everything-else\n    path: /**\n    priority: -1\n    require: { scopes: [orders.read] }\n`,
+  );
 
   log(`settings ${JSON.stringify(SETTINGS)}; temp dir ${tempDir}`);
   const bare = await startReference('bare', 'bare-server.mjs');
@@ -153,6 +160,7 @@ async function main() {
     },
   ];
 
+  const rules = { ...(await startWarden('warden, 20 rules', dataDir, ['--config', rulesConfig])) };
   const requestSets = keyedRequestSets(keys, SETTINGS.connections, DECIDE_PATH);
   const phases = [];
   const runPhase = async (storeSize, references, extra = []) => {
@@ -166,7 +174,8 @@ async function main() {
   };
 
   // The fastify reference runs once: it does not depend on the store.
-  await runPhase(total, [bare, sameAnswer, fastify], denials(denying));
+  await runPhase(total, [bare, sameAnswer, fastify], [rules, ...denials(denying)]);
+  await stopChild(rules.child);
   await stopChild(fastify.child);
   await stopChild(sameAnswer.child);
   await stopChild(denying.child);
@@ -192,6 +201,7 @@ const REFERENCE_LABELS = {
   fastify: 'Fastify, fixed 200 (reference)',
   'warden, deny: wrong secret': 'warden: GET /v1/decide, real key id, wrong secret (401)',
   'warden, deny: no credential': 'warden: GET /v1/decide, no credential (401)',
+  'warden, 20 rules': 'warden: GET /v1/decide, valid API key, 20 access rules (the match is the last tried)',
 };
 
 function report(phases, elapsedMs) {
@@ -227,6 +237,7 @@ function report(phases, elapsedMs) {
     '',
     `server CPU per request above bare sending the same answer: allow ${above('warden', 'bare, same answer')} (goal <= 5 µs), deny with a wrong secret ${above('warden, deny: wrong secret', 'bare, same answer')}, deny with no credential ${above('warden, deny: no credential', 'bare, same answer')}`,
     `decide / bare (requests/s, ${small.keysInStore.toLocaleString('en-US')} keys): ${fmt(ratio)} (goal >= 0.90)`,
+    `decide with 20 rules / bare (requests/s): ${fmt(small.targets['warden, 20 rules'].rps / small.targets.bare.rps)} (goal >= 0.85); server CPU per request above decide without rules: ${above('warden, 20 rules', 'warden')}`,
     `server CPU per request, decide / bare: ${cpuRatio === null ? 'n/a' : fmt(cpuRatio, 1)}x`,
     `decide p99: ${fmt(small.targets.warden.p99)} ms with ${small.keysInStore.toLocaleString('en-US')} keys, ${fmt(large.targets.warden.p99)} ms with ${large.keysInStore.toLocaleString('en-US')} keys: ${fmt(p99Change('warden') * 100, 1)}% (goal within 10%)`,
     `decide p99, key cache off: ${fmt(small.targets['warden, key cache off'].p99)} ms vs ${fmt(large.targets['warden, key cache off'].p99)} ms: ${fmt(p99Change('warden, key cache off') * 100, 1)}%`,
