@@ -202,6 +202,23 @@ describe('rules in the configuration', () => {
     expect(
       problemsOf({
         rules: [
+          { name: 'a', path: '/a', headers: { 'X-Auth-Subject': '{subject}', 'Content-Type': 'x' } },
+          { name: 'b', path: '/b', headers: { 'X-Who': '{password}' } },
+        ],
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        'rules.0.headers.X-Auth-Subject: is a header Warden or HTTP itself sets',
+        'rules.0.headers.Content-Type: is a header Warden or HTTP itself sets',
+        'rules.1.headers.X-Who: unknown placeholder {password}',
+      ]),
+    );
+    expect(problemsOf({ rules: [{ name: 'c', path: '/c', headers: { 'bad header': 'x' } }] })).toEqual([
+      'rules.0.headers.bad header: must be a header name (letters, digits, dashes)',
+    ]);
+    expect(
+      problemsOf({
+        rules: [
           { name: 'x', path: '/x' },
           { name: 'x', path: '/y' },
         ],
@@ -241,12 +258,17 @@ describe.each(dialects)('decisions under access rules on %s', (dialect) => {
           },
           { name: 'by-header', path: '/h/**', require: { tenant: '{header.x-tenant}' } },
           { name: 'keys-only', host: '*.keys.example.com', path: '/**', priority: 2, authenticators: ['api_key'] },
+          {
+            name: 'templated',
+            path: '/tpl/**',
+            headers: { 'X-User': '{subject}@{tenant}', 'X-Team': '{metadata.team}', 'X-Kind': 'by {credential.kind}' },
+          },
         ],
       },
     });
     const create = async (input: Record<string, unknown>) =>
       (await t.warden.keys.create({ subject: 's', ...input }, { actor: 'test' })).key;
-    reader = await create({ subject: 'reader', scopes: ['orders.read'], tenant: 'acme' });
+    reader = await create({ subject: 'reader', scopes: ['orders.read'], tenant: 'acme', metadata: { team: 'Zürich' } });
     admin = await create({ subject: 'root', admin: true });
   });
   afterAll(() => t.close());
@@ -307,6 +329,21 @@ describe.each(dialects)('decisions under access rules on %s', (dialect) => {
     expect((await ask('/h/x', { ...auth, 'x-tenant': 'acme' })).statusCode).toBe(200);
     expect((await ask('/h/x', { ...auth, 'x-tenant': 'other' })).statusCode).toBe(403);
     expect((await ask('/h/x', auth)).statusCode).toBe(403);
+  });
+
+  it("a rule's header templates are rendered for each principal, beside the X-Auth-* headers", async () => {
+    const response = await ask('/tpl/x', { authorization: `Bearer ${reader}` });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject({
+      'x-user': 'reader@acme',
+      'x-team': 'Z%C3%BCrich',
+      'x-kind': 'by api_key',
+      'x-auth-subject': 'reader',
+    });
+    const other = await ask('/tpl/x', { authorization: `Bearer ${admin}` });
+    expect(other.headers).toMatchObject({ 'x-user': 'root@', 'x-team': '' });
+    // Another rule's answer for the same key carries none of them.
+    expect((await ask('/orders/1', { authorization: `Bearer ${reader}` })).headers['x-user']).toBeUndefined();
   });
 
   it('the programmatic API decides under the same rules', async () => {

@@ -2,13 +2,20 @@ import type { DecisionErrorCode, Principal } from '@warden/sdk';
 import { DECISION_ERRORS } from '@warden/sdk';
 import type { AuthenticatorChain } from '../authn/chain.js';
 import type { AuthResult, RequestAttributes } from '../authn/types.js';
+import type { HeaderTemplates } from '../rules/header-templates.js';
 import { ANY_VALID_CREDENTIAL_RULE, type MatchedRule } from '../rules/rule-set.js';
 import { isPromise, type MaybePromise } from '../util/maybe-promise.js';
 import { ANONYMOUS_PRINCIPAL } from './anonymous.js';
 import { checkRequirements, type RequirementLevels, type Requirements, requirementLevels } from './requirements.js';
 
 export type Decision =
-  | { allow: true; status: 200; principal: Principal }
+  | {
+      allow: true;
+      status: 200;
+      principal: Principal;
+      /** The matched rule's extra identity headers (templates over the principal), when it has any. */
+      headerTemplates?: HeaderTemplates;
+    }
   | { allow: false; status: number; code: DecisionErrorCode; message: string };
 
 /** Which access rule applies to a request (rules/rule-set.ts); without rules, any valid credential. */
@@ -20,11 +27,26 @@ export const allowAnyValidCredential: RuleMatcher = () => ANY_VALID_CREDENTIAL_R
  * credential's decision allocates nothing.
  */
 const allowDecisions = new WeakMap<Principal, Decision>();
-function allowDecisionFor(principal: Principal): Decision {
-  let decision = allowDecisions.get(principal);
+/** The same, per rule with header templates (a rule's templates object lives as long as its rule set). */
+const allowDecisionsByTemplates = new WeakMap<HeaderTemplates, WeakMap<Principal, Decision>>();
+function allowDecisionFor(principal: Principal, templates: HeaderTemplates | null): Decision {
+  let decisions = allowDecisions;
+  if (templates !== null) {
+    let forRule = allowDecisionsByTemplates.get(templates);
+    if (forRule === undefined) {
+      forRule = new WeakMap();
+      allowDecisionsByTemplates.set(templates, forRule);
+    }
+    decisions = forRule;
+  }
+  let decision = decisions.get(principal);
   if (decision === undefined) {
-    decision = Object.freeze({ allow: true, status: 200, principal }) as Decision;
-    allowDecisions.set(principal, decision);
+    decision = Object.freeze(
+      templates === null
+        ? { allow: true, status: 200, principal }
+        : { allow: true, status: 200, principal, headerTemplates: templates },
+    ) as Decision;
+    decisions.set(principal, decision);
   }
   return decision;
 }
@@ -50,19 +72,19 @@ export function decide(
   const extraLevels = requirementLevels(extra);
   if (rule.verdict === 'allow') {
     // A public route: the caller's own requirements (a plugin's, a route's) still hold for the anonymous principal.
-    return conclude({ ok: true, principal: ANONYMOUS_PRINCIPAL }, extraLevels);
+    return conclude({ ok: true, principal: ANONYMOUS_PRINCIPAL }, extraLevels, rule.templates);
   }
   const levels = extraLevels.length === 0 ? [rule.requirements] : [rule.requirements, ...extraLevels];
   const authenticated = chain.authenticate(attributes, rule);
   return isPromise(authenticated)
-    ? authenticated.then((settled) => conclude(settled, levels))
-    : conclude(authenticated, levels);
+    ? authenticated.then((settled) => conclude(settled, levels, rule.templates))
+    : conclude(authenticated, levels, rule.templates);
 }
 
 /** The decision once the caller is known: the requirements of every level, checked on every request. */
-function conclude(authenticated: AuthResult, levels: RequirementLevels): Decision {
+function conclude(authenticated: AuthResult, levels: RequirementLevels, templates: HeaderTemplates | null): Decision {
   if (!authenticated.ok) return denyDecision(authenticated.code, authenticated.message);
   const authorized = checkRequirements(authenticated.principal, levels);
   if (!authorized.ok) return denyDecision(authorized.code, authorized.message);
-  return allowDecisionFor(authenticated.principal);
+  return allowDecisionFor(authenticated.principal, templates);
 }

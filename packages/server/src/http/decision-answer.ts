@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Principal } from '@warden/sdk';
 import type { FastifyReply } from 'fastify';
 import type { Decision } from '../authz/decide.js';
+import { type HeaderTemplates, renderHeaderTemplates } from '../rules/header-templates.js';
 import { denyBody, wwwAuthenticate } from './deny-response.js';
 import { identityHeaders } from './identity-headers.js';
 
@@ -19,14 +20,26 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * the principal as JSON) is rendered once and reused: the hot path does no serialization.
  */
 const allowAnswers = new WeakMap<Principal, DecisionAnswer>();
+/** The same per rule with header templates, whose answers also carry the rule's headers. */
+const allowAnswersByTemplates = new WeakMap<HeaderTemplates, WeakMap<Principal, DecisionAnswer>>();
 
-function allowAnswer(principal: Principal): DecisionAnswer {
-  let answer = allowAnswers.get(principal);
+function allowAnswer(principal: Principal, templates: HeaderTemplates | undefined): DecisionAnswer {
+  let answers = allowAnswers;
+  if (templates !== undefined) {
+    let forRule = allowAnswersByTemplates.get(templates);
+    if (forRule === undefined) {
+      forRule = new WeakMap();
+      allowAnswersByTemplates.set(templates, forRule);
+    }
+    answers = forRule;
+  }
+  let answer = answers.get(principal);
   if (!answer) {
     const body = JSON.stringify(principal);
     answer = {
       status: 200,
       headers: {
+        ...(templates === undefined ? {} : renderHeaderTemplates(templates, principal)),
         ...identityHeaders(principal),
         'content-type': JSON_TYPE,
         'cache-control': 'no-store',
@@ -34,7 +47,7 @@ function allowAnswer(principal: Principal): DecisionAnswer {
       },
       body,
     };
-    allowAnswers.set(principal, answer);
+    answers.set(principal, answer);
   }
   return answer;
 }
@@ -58,7 +71,7 @@ function denyAnswer(decision: Extract<Decision, { allow: false }>): DecisionAnsw
 }
 
 export function decisionAnswer(decision: Decision): DecisionAnswer {
-  return decision.allow ? allowAnswer(decision.principal) : denyAnswer(decision);
+  return decision.allow ? allowAnswer(decision.principal, decision.headerTemplates) : denyAnswer(decision);
 }
 
 function renderDenial(decision: Extract<Decision, { allow: false }>): DecisionAnswer {

@@ -27,7 +27,7 @@ function percentEncode(char: string): string {
   return char.length === 1 && char >= '\ud800' && char <= '\udfff' ? '%EF%BF%BD' : encodeURIComponent(char);
 }
 
-function headerSafe(value: string): string {
+export function headerSafe(value: string): string {
   return value.replace(UNSAFE_HEADER_CHARS, percentEncode);
 }
 

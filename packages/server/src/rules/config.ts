@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roleName, scopeToken } from '../identity/names.js';
+import { templateProblem } from './header-templates.js';
 
 /** The authenticators a rule can name, in the order it lists them. `anonymous` lets a request without credentials in. */
 export const RULE_AUTHENTICATORS = ['api_key', 'jwt', 'basic', 'mtls', 'session', 'anonymous'] as const;
@@ -9,6 +10,20 @@ const METHOD = z
   .string()
   .regex(/^[A-Za-z]+$/, 'must be an HTTP method name such as GET')
   .transform((method) => method.toUpperCase());
+
+/** Headers a rule may not set: the framing and caching of the answer, and what the proxy itself decides on. */
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'content-type',
+  'cache-control',
+  'connection',
+  'transfer-encoding',
+  'www-authenticate',
+  'retry-after',
+  'set-cookie',
+  'host',
+  'location',
+]);
 
 /** `{path.NAME}` (a named group of `path_regex`), `{header.NAME}`, or a literal tenant. */
 export const TENANT_TEMPLATE = /^\{(path|header)\.([A-Za-z0-9_-]+)\}$/;
@@ -84,6 +99,19 @@ export const ruleSchema = z
           'Warden has, without `anonymous`.',
       }),
     require: requireSchema.meta({ description: 'What the authenticated principal must have.' }),
+    headers: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name (letters, digits, dashes)'),
+        z.string().max(512),
+      )
+      .optional()
+      .meta({
+        description:
+          'Extra headers an allow sets, as templates over the principal: `{subject}`, `{subject_type}`, `{tenant}`, ' +
+          '`{roles}`, `{scopes}`, `{admin}`, `{credential.kind}`, `{credential.id}`, `{credential.issuer}`, ' +
+          '`{metadata.NAME}`, with literal text around them. The proxy copies them to the service like the X-Auth-* ones.',
+        type: 'map of header name to template',
+      }),
     allow: z
       .literal(true)
       .optional()
@@ -101,8 +129,20 @@ export const ruleSchema = z
         ctx.addIssue({ code: 'custom', path: ['path_regex'], message: 'is not a valid regular expression' });
       }
     }
-    if (rule.allow && rule.deny)
+    for (const [name, template] of Object.entries(rule.headers ?? {})) {
+      const lower = name.toLowerCase();
+      if (lower.startsWith('x-auth-') || RESERVED_HEADERS.has(lower)) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'is a header Warden or HTTP itself sets' });
+      }
+      const problem = templateProblem(template);
+      if (problem !== null) ctx.addIssue({ code: 'custom', path: ['headers', name], message: problem });
+    }
+    if (rule.deny && rule.headers !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['headers'], message: 'a rule that denies everyone sets no headers' });
+    }
+    if (rule.allow && rule.deny) {
       ctx.addIssue({ code: 'custom', path: ['deny'], message: 'give allow or deny, not both' });
+    }
     if ((rule.allow || rule.deny) && (rule.require !== undefined || rule.authenticators !== undefined)) {
       ctx.addIssue({
         code: 'custom',

@@ -4,11 +4,12 @@ import type { Requirements } from '../authz/requirements.js';
 import type { RuleConfig } from './config.js';
 import { TENANT_TEMPLATE } from './config.js';
 import { globsCanOverlap, globToRegExp, HOST_GLOB, PATH_GLOB } from './glob.js';
+import type { HeaderTemplates } from './header-templates.js';
 import { normalizeHost, normalizePath } from './normalize-path.js';
 
 /** What the matched rule asks of a request. */
 export type MatchedRule =
-  | { verdict: 'allow'; name: string }
+  | { verdict: 'allow'; name: string; templates: HeaderTemplates | null }
   | { verdict: 'deny'; name: string }
   | {
       verdict: 'authenticate';
@@ -19,6 +20,8 @@ export type MatchedRule =
       authenticators: ReadonlySet<CredentialKind> | null;
       /** A request without credentials passes as the anonymous principal. */
       anonymous: boolean;
+      /** The extra identity headers an allow sets; null: none. */
+      templates: HeaderTemplates | null;
     }
   /** No rule matched, or the path or host cannot be normalized: denied. */
   | { verdict: 'no_rule'; name: null; reason: string };
@@ -59,10 +62,17 @@ export const ANY_VALID_CREDENTIAL_RULE: MatchedRule = Object.freeze({
   requirements: Object.freeze({}),
   authenticators: null,
   anonymous: false,
+  templates: null,
 });
 
 function resultOf(config: RuleConfig): CompiledRule['result'] {
-  if (config.allow) return Object.freeze({ verdict: 'allow', name: config.name });
+  const templates: HeaderTemplates | null =
+    config.headers === undefined
+      ? null
+      : Object.freeze({
+          headers: new Map(Object.entries(config.headers).map(([name, template]) => [name.toLowerCase(), template])),
+        });
+  if (config.allow) return Object.freeze({ verdict: 'allow', name: config.name, templates });
   if (config.deny) return Object.freeze({ verdict: 'deny', name: config.name });
   const { tenant, scopes, any_role: anyRole, admin } = config.require ?? {};
   const fixed: Requirements = Object.freeze({
@@ -76,6 +86,7 @@ function resultOf(config: RuleConfig): CompiledRule['result'] {
     name: config.name,
     authenticators: kinds === undefined ? null : new Set(kinds),
     anonymous: config.authenticators?.includes('anonymous') ?? false,
+    templates,
   };
   const template = tenant === undefined ? null : TENANT_TEMPLATE.exec(tenant);
   if (tenant === undefined || template === null) {
