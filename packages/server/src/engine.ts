@@ -201,7 +201,7 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     const started = metrics.timeThisDecision() ? process.hrtime.bigint() : 0n;
     let decision: MaybePromise<Decision>;
     try {
-      decision = decide(chain, attributes, matchRule, requirements);
+      decision = decide(chain, attributes, matchRule, requirements, config.server.login_url);
     } catch (error) {
       return counted(failClosed(error), started);
     }

@@ -359,3 +359,40 @@ describe.each(dialects)('decisions under access rules on %s', (dialect) => {
     expect(t.warden.matchRule(attributes('/t/acme'))).toMatchObject({ name: 'tenant-area', verdict: 'authenticate' });
   });
 });
+
+describe('browsers and machines', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', {
+      config: {
+        server: { login_url: 'https://login.example.com/signin?app=orders' },
+        rules: [
+          { name: 'pages', path: '/app/**' },
+          { name: 'api', path: '/api/**', authenticators: ['api_key', 'jwt'] },
+        ],
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  const ask = (uri: string, headers: Record<string, string>) =>
+    t.app.inject({ method: 'GET', url: '/v1/decide', headers: { 'x-original-uri': uri, ...headers } });
+  const PAGE = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+  it('a page load without a credential is sent to the login page with the path to come back to', async () => {
+    const response = await ask('/app/orders?id=7', { accept: PAGE });
+    expect(response.statusCode).toBe(302);
+    expect(response.headers.location).toBe('https://login.example.com/signin?app=orders&rd=%2Fapp%2Forders%3Fid%3D7');
+  });
+
+  it('a machine, a request with a credential, and a rule without sessions get the 401 JSON answer', async () => {
+    const machine = await ask('/app/orders', { accept: 'application/json' });
+    expect(machine.statusCode).toBe(401);
+    expect(machine.json().error).toBe('missing_credentials');
+    const withKey = await ask('/app/orders', { accept: PAGE, authorization: 'Bearer wdn_not_a_key' });
+    expect(withKey.statusCode).toBe(401);
+    expect(withKey.headers.location).toBeUndefined();
+    expect((await ask('/api/orders', { accept: PAGE })).statusCode).toBe(401);
+  });
+});

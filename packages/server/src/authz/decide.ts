@@ -16,7 +16,14 @@ export type Decision =
       /** The matched rule's extra identity headers (templates over the principal), when it has any. */
       headerTemplates?: HeaderTemplates;
     }
-  | { allow: false; status: number; code: DecisionErrorCode; message: string };
+  | {
+      allow: false;
+      status: number;
+      code: DecisionErrorCode;
+      message: string;
+      /** A browser's redirect to the login page (status 302). */
+      location?: string;
+    };
 
 /** Which access rule applies to a request (rules/rule-set.ts); without rules, any valid credential. */
 export type RuleMatcher = (attributes: RequestAttributes) => MatchedRule;
@@ -60,11 +67,34 @@ export function denyDecision(code: DecisionErrorCode, message?: string): Decisio
  * The one pipeline: match rule -> authenticate -> requirements -> decision. The rule's requirements and the
  * caller's (plugin, route) must all hold. Storage faults throw.
  */
+/**
+ * Browsers vs machines: a request without any credential whose `Accept` has `text/html` (a page load) is sent to
+ * the login page, when one is configured and the rule accepts sessions; everything else gets the 401 JSON answer.
+ */
+export function loginRedirect(
+  decision: Decision,
+  attributes: RequestAttributes,
+  rule: MatchedRule,
+  loginUrl: string | undefined,
+): Decision {
+  if (loginUrl === undefined || decision.allow || decision.code !== 'missing_credentials') return decision;
+  if (rule.verdict !== 'authenticate' || (rule.authenticators !== null && !rule.authenticators.has('session'))) {
+    return decision;
+  }
+  const accept = attributes.headers.accept;
+  if (!(typeof accept === 'string' ? accept : (accept ?? []).join(',')).includes('text/html')) return decision;
+  // The path only: the login page sends the browser back to the same host, never to one named in the request.
+  const back = attributes.path.startsWith('/') && !attributes.path.startsWith('//') ? attributes.path : '/';
+  const location = `${loginUrl}${loginUrl.includes('?') ? '&' : '?'}rd=${encodeURIComponent(back)}`;
+  return { allow: false, status: 302, code: 'missing_credentials', message: 'Sign in first.', location };
+}
+
 export function decide(
   chain: AuthenticatorChain,
   attributes: RequestAttributes,
   matchRule: RuleMatcher = allowAnyValidCredential,
   extra: Requirements | RequirementLevels = [],
+  loginUrl?: string,
 ): MaybePromise<Decision> {
   const rule = matchRule(attributes);
   if (rule.verdict === 'no_rule') return denyDecision('forbidden', rule.reason);
@@ -76,9 +106,10 @@ export function decide(
   }
   const levels = extraLevels.length === 0 ? [rule.requirements] : [rule.requirements, ...extraLevels];
   const authenticated = chain.authenticate(attributes, rule);
-  return isPromise(authenticated)
-    ? authenticated.then((settled) => conclude(settled, levels, rule.templates))
-    : conclude(authenticated, levels, rule.templates);
+  if (isPromise(authenticated)) return authenticated.then((settled) => conclude(settled, levels, rule.templates));
+  const decision = conclude(authenticated, levels, rule.templates);
+  // Only a request without credentials can be a redirect, and such a request never needs I/O.
+  return decision.allow ? decision : loginRedirect(decision, attributes, rule, loginUrl);
 }
 
 /** The decision once the caller is known: the requirements of every level, checked on every request. */

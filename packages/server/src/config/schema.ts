@@ -187,6 +187,18 @@ const configSections = z.strictObject({
             'that pass the original request to the decision endpoint. An empty list believes no peer.',
           type: 'list of IPs or CIDRs',
         }),
+        login_url: documented(
+          z
+            .string()
+            .refine((url) => url.startsWith('/') || URL.canParse(url), 'must be an absolute URL or a path')
+            .optional(),
+          {
+            description:
+              'Where a browser without a credential is sent (302, with `rd=<the path it asked for, without the query>`) when the rule ' +
+              'accepts sessions: a request whose `Accept` has `text/html` and that carries no credential. Machines, ' +
+              'and any request with a credential, always get 401/403 JSON. Absent: browsers get 401 too.',
+          },
+        ),
         body_limit: documented(wholeNumber(z.number().int().min(1024)).default(1_048_576), {
           description: 'Largest request body accepted, in bytes; a larger one is refused (413 payload_too_large).',
         }),

@@ -61,6 +61,12 @@ const denyAnswers = new Map<string, DecisionAnswer>();
 const MAX_DENY_ANSWERS = 1024;
 
 function denyAnswer(decision: Extract<Decision, { allow: false }>): DecisionAnswer {
+  // A redirect names the page the browser asked for: rendered for each request, never shared.
+  if (decision.location !== undefined) {
+    const answer = renderDenial(decision);
+    answer.headers.location = decision.location;
+    return answer;
+  }
   const key = `${decision.status} ${decision.code} ${decision.message}`;
   let answer = denyAnswers.get(key);
   if (answer === undefined) {
