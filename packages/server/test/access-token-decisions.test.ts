@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -126,7 +126,7 @@ describe.each(dialects)('access token decisions on %s', (dialect) => {
     expect(response.json().error).toBe('invalid_credentials');
   });
 
-  it('SECURITY.md tokens: tampered, unsigned, HMAC-with-the-public-key, foreign-key, wrong-typ and foreign-issuer tokens are 401', async () => {
+  it('SECURITY.md #1, #2, #4, #10, #11: tampered, unsigned, HMAC-with-the-public-key, foreign-key, hostile-kid, wrong-typ and foreign-issuer tokens are 401', async () => {
     const token = await tokenFor(reader);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const claims = decodeJwt(token);
@@ -158,6 +158,18 @@ describe.each(dialects)('access token decisions on %s', (dialect) => {
       ],
       ['no kid', await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }).sign(foreign)],
       [
+        'a kid that is a path',
+        await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'EdDSA', kid: '../../../../dev/null', typ: 'at+jwt' })
+          .sign(foreign),
+      ],
+      [
+        'a kid that is SQL',
+        await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'EdDSA', kid: "x' OR '1'='1", typ: 'at+jwt' })
+          .sign(foreign),
+      ],
+      [
         'signed by Warden, but an ID-token type',
         await t.warden.signingKeys.signer.sign({ ...claims, jti: 'typ-test' }, 'JWT'),
       ],
@@ -177,6 +189,64 @@ describe.each(dialects)('access token decisions on %s', (dialect) => {
     }
     // The genuine token still works: nothing above poisoned the cache.
     expect((await decideWith(token)).statusCode).toBe(200);
+  });
+
+  it('SECURITY.md #5, #6, #7, #8, #9: header keys ignored, crit refused, JWE refused, times and audience checked', async () => {
+    const claims = decodeJwt(await tokenFor(reader));
+    const { kid } = decodeProtectedHeader(await tokenFor(reader));
+    const foreign = generateKeyPairSync('ed25519');
+    const foreignJwk = foreign.publicKey.export({ format: 'jwk' });
+    const sign = (header: Record<string, unknown>, body: Record<string, unknown> = claims) =>
+      new SignJWT(body).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', ...header }).sign(foreign.privateKey);
+    // jose refuses to sign a crit it does not know: these are put together by hand.
+    const signRaw = (header: Record<string, unknown>) => {
+      const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      return `${input}.${cryptoSign(null, Buffer.from(input), foreign.privateKey).toString('base64url')}`;
+    };
+    const own = (body: Record<string, unknown>, jti: string) =>
+      t.warden.signingKeys.signer.sign({ ...body, jti }, 'at+jwt');
+    const nowSeconds = Math.floor(t.clock.now / 1000);
+    const cases: [string, string, string][] = [
+      ['#5 an embedded jwk names the signing key', await sign({ kid, jwk: foreignJwk }), 'invalid_credentials'],
+      [
+        '#5 a jku points at the signing key',
+        await sign({ kid, jku: 'https://evil.test/jwks.json' }),
+        'invalid_credentials',
+      ],
+      [
+        '#5 an x5u points at the signing key',
+        await sign({ kid, x5u: 'https://evil.test/cert.pem' }),
+        'invalid_credentials',
+      ],
+      [
+        '#6 crit with an unknown extension',
+        signRaw({ alg: 'EdDSA', kid, typ: 'at+jwt', crit: ['x-ext'], 'x-ext': 1 }),
+        'invalid_credentials',
+      ],
+      ['#6 an empty crit', signRaw({ alg: 'EdDSA', kid, typ: 'at+jwt', crit: [] }), 'invalid_credentials'],
+      ['#6 crit naming alg', signRaw({ alg: 'EdDSA', kid, typ: 'at+jwt', crit: ['alg'] }), 'invalid_credentials'],
+      ['#8 nbf beyond the skew', await own({ ...claims, nbf: nowSeconds + 120 }, 'nbf-1'), 'invalid_credentials'],
+      ['#8 exp just past the skew', await own({ ...claims, exp: nowSeconds - 31 }, 'exp-1'), 'expired'],
+      ['#9 no aud', await own({ ...claims, aud: undefined }, 'aud-1'), 'invalid_credentials'],
+      [
+        '#9 aud of another service',
+        await own({ ...claims, aud: 'https://billing.test' }, 'aud-2'),
+        'invalid_credentials',
+      ],
+    ];
+    for (const [name, token, code] of cases) {
+      const response = await decideWith(token);
+      expect(response.statusCode, name).toBe(401);
+      expect(response.json().error, name).toBe(code);
+    }
+    // Inside the skew is accepted: exp 29 s ago, nbf 29 s ahead.
+    expect((await decideWith(await own({ ...claims, exp: nowSeconds - 29 }, 'exp-2'))).statusCode).toBe(200);
+    expect((await decideWith(await own({ ...claims, nbf: nowSeconds + 29 }, 'nbf-2'))).statusCode).toBe(200);
+    // #7: a JWE (five parts) is not a JWS: no authenticator takes it as a token.
+    const jwe = `${'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0'}..${'a'.repeat(16)}.${'b'.repeat(20)}.${'c'.repeat(22)}`;
+    const response = await decideWith(jwe);
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error).toBe('malformed_credentials');
   });
 
   it('a token missing the claims of a principal, or with a claim of the wrong type, is refused', async () => {
@@ -206,5 +276,35 @@ describe.each(dialects)('access token decisions on %s', (dialect) => {
     const apiKey = await t.warden.keys.create({ subject: 'k' }, { actor: 'test' });
     const byKey = await t.app.inject({ url: '/v1/decide', headers: { authorization: `Bearer ${apiKey.key}` } });
     expect(byKey.headers['x-auth-credential']).toBe('api_key');
+  });
+});
+
+describe('Warden tokens signed with ES256', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { config: { issuer: ISSUER, signing_keys: { algorithm: 'ES256' } } });
+  });
+  afterAll(() => t.close());
+
+  it('SECURITY.md #3: a signature of 64 zero bytes (r = s = 0, CVE-2022-21449) is refused', async () => {
+    const created = await t.warden.clients.create({ name: 'es', scopes: ['a'] }, { actor: 'test' });
+    const issued = await t.app.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      headers: {
+        ...FORM,
+        authorization: `Basic ${Buffer.from(`${created.client_id}:${created.client_secret}`).toString('base64')}`,
+      },
+      payload: 'grant_type=client_credentials',
+    });
+    const token = issued.json().access_token as string;
+    expect(decodeProtectedHeader(token).alg).toBe('ES256');
+    const ask = (value: string) =>
+      t.app.inject({ method: 'GET', url: '/v1/decide', headers: { authorization: `Bearer ${value}` } });
+    expect((await ask(token)).statusCode).toBe(200);
+    const [header, payload] = token.split('.') as [string, string];
+    const zeroed = await ask(`${header}.${payload}.${Buffer.alloc(64).toString('base64url')}`);
+    expect(zeroed.statusCode).toBe(401);
+    expect(zeroed.json().error).toBe('invalid_credentials');
   });
 });
