@@ -1,3 +1,4 @@
+export { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 export type { ClaimMapping, ClaimPath } from './claims.js';
 export { principalFromClaims } from './claims.js';
 export type { VerificationErrorCode } from './errors.js';

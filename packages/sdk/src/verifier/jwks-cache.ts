@@ -80,9 +80,12 @@ export class JwksCache {
     return again ? importOnce(again, alg) : null;
   }
 
-  /** Fetches the keys now unless a fetch is under way (warm-up at start); never throws. */
-  async prefetch(): Promise<void> {
-    await this.refresh().catch(() => {});
+  /** Fetches the keys now, or joins a fetch under way (a warm-up at start): whether it succeeded; never throws. */
+  prefetch(): Promise<boolean> {
+    return this.refresh().then(
+      () => true,
+      () => false,
+    );
   }
 
   private async usableSet(): Promise<KeySet> {

@@ -80,8 +80,8 @@ export interface Verifier {
   verify(token: string): Promise<Principal>;
   /** {@link verify} with the verified claims and header. */
   verifyToken(token: string): Promise<VerifiedJwt>;
-  /** Fetches the issuer's keys now (a warm-up); never throws. */
-  prefetch(): Promise<void>;
+  /** Fetches the issuer's keys now (a warm-up): whether that worked (true with a shared secret); never throws. */
+  prefetch(): Promise<boolean>;
   /** JWKS fetches (and attempts) made so far. */
   readonly jwksFetches: number;
 }
@@ -190,9 +190,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     issuer: checked.issuer,
     verifyToken,
     verify: async (token) => (await verifyToken(token)).principal,
-    prefetch: async () => {
-      await jwks?.prefetch();
-    },
+    prefetch: async () => (jwks === null ? true : jwks.prefetch()),
     get jwksFetches() {
       return jwks?.fetches ?? 0;
     },
