@@ -1,6 +1,8 @@
-import { FAILURE_BACKOFF_MS } from '@warden/sdk/verifier';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createVerifier, FAILURE_BACKOFF_MS } from '@warden/sdk/verifier';
 import Fastify from 'fastify';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../sdk/test/support/authorization-server.js';
 import { AUDIENCE, startTestIssuer, type TestIssuer } from '../../sdk/test/support/jwks-server.js';
@@ -262,5 +264,57 @@ describe('issuers configuration', () => {
       claims: { subject: 'sub', roles: [], scopes: ['scope', 'scp'] },
       allow_insecure_http: false,
     });
+  });
+});
+
+describe("the SDK verifier on Warden's own tokens", () => {
+  let t: TestApp;
+  let issuer: string;
+
+  beforeAll(async () => {
+    // Warden's issuer must be the URL it is reached at: take a free port first, then serve on it.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    issuer = `http://127.0.0.1:${port}`;
+    t = await startTestApp('sqlite', { background: false, config: { issuer } });
+    await t.app.listen({ host: '127.0.0.1', port });
+  });
+  afterAll(() => t?.close());
+
+  it("verifies a token from Warden's token endpoint through discovery and Warden's JWKS", async () => {
+    const client = await t.warden.clients.create(
+      { name: 'reader', scopes: ['orders.read'], tenant: 'acme' },
+      { actor: 'test' },
+    );
+    const response = await fetch(`${issuer}/oauth2/token`, {
+      method: 'POST',
+      headers: { ...FORM, authorization: basic(client.client_id, client.client_secret) },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token: token } = (await response.json()) as { access_token: string };
+    const verifier = createVerifier({
+      issuer,
+      audience: issuer,
+      algorithms: ['EdDSA', 'ES256', 'RS256'],
+      claims: { tenant: 'tenant' },
+    });
+    const principal = await verifier.verify(token);
+    expect(principal).toMatchObject({
+      subject: client.client_id,
+      subjectType: 'service',
+      tenant: 'acme',
+      scopes: ['orders.read'],
+      credential: { kind: 'jwt', issuer, id: decodeJwt(token).jti },
+    });
+    // A token for another audience, and one signed by a foreign key under Warden's kid, are refused.
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const forged = await new SignJWT(decodeJwt(token))
+      .setProtectedHeader({ alg: 'EdDSA', kid: decodeProtectedHeader(token).kid!, typ: 'at+jwt' })
+      .sign(privateKey);
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'invalid_credentials' });
+    const elsewhere = createVerifier({ issuer, audience: 'https://billing.test', algorithms: ['EdDSA'] });
+    await expect(elsewhere.verify(token)).rejects.toMatchObject({ code: 'invalid_credentials' });
   });
 });
