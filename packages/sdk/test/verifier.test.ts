@@ -395,25 +395,24 @@ describe('claim mapping', () => {
 
 describe('SECURITY.md #13-#18: JWKS fetching', () => {
   it('SECURITY.md #13: 1,000 tokens with random kids in 30 s cause at most one fetch per cooldown; valid tokens still pass', async () => {
-    const issuer = await startTestIssuer('RS256');
+    const issuer = await startTestIssuer('EdDSA');
     issuers.push(issuer);
-    const verifier = verifierFor(issuer, { algorithms: ['RS256'], cooldown: 30_000 });
+    const verifier = verifierFor(issuer, { algorithms: ['EdDSA'], cooldown: 30_000 });
     const genuine = await issuer.sign();
     await verifier.verify(genuine);
     const start = clock.now;
     const afterWarmUp = issuer.requests.jwks;
     const forged = await Promise.all(
-      Array.from({ length: 50 }, (_, index) => issuer.sign({}, { header: { kid: `random-${index}` } })),
+      Array.from({ length: 1000 }, () => issuer.sign({}, { header: { kid: randomBytes(12).toString('base64url') } })),
     );
-    for (let index = 0; index < 1000; index += 1) {
-      clock.now = start + index * 29; // 1,000 tokens within 29 s of one another
-      const token = forged[index % forged.length]!;
+    for (const [index, token] of forged.entries()) {
+      clock.now = start + index * 29; // 1,000 tokens within 29 s
       await expectRefused(verifier, token);
       if (index % 100 === 0) await expect(verifier.verify(genuine)).resolves.toBeTruthy();
     }
     expect(issuer.requests.jwks - afterWarmUp).toBeLessThanOrEqual(1);
     // Once the cooldown has passed, one more refetch is allowed.
-    clock.now = start + 31_000 + 30_000;
+    clock.now = start + 61_000;
     await expectRefused(verifier, forged[0]!);
     expect(issuer.requests.jwks - afterWarmUp).toBeLessThanOrEqual(2);
   });
