@@ -198,6 +198,10 @@ describe.each(dialects)('external issuers on %s', (dialect) => {
     const recovered = await decideWith(tokens[0]!);
     expect(recovered.statusCode, recovered.body).toBe(200);
     expect(recovered.headers['x-auth-subject']).toBe('u1');
+    // The fault is logged (the JWKS URL and what went wrong), never with a token or a part of one.
+    const logged = t.logLines.join('\n');
+    expect(logged).toContain(`${failing.issuer}/.well-known/openid-configuration answered HTTP 500`);
+    for (const token of tokens) for (const part of token.split('.')) expect(logged).not.toContain(part);
   });
 
   it('the in-process Fastify middleware accepts an external token and applies its requirements', async () => {
