@@ -12,6 +12,7 @@ import { parseConfig } from './config/load.js';
 import type { WardenConfig, WardenConfigInput } from './config/schema.js';
 import { checkAttributesArgument, checkCreateWardenOptions, checkRequirementsArgument } from './engine-arguments.js';
 import { checkPepperFingerprint, loadServerSecrets } from './issue/server-secrets.js';
+import { createTrustedIssuers } from './issuers/capability.js';
 import { createApiKeys } from './keys/capability.js';
 import type { ApiKeyService, IssuedKey } from './keys/service.js';
 import { createLogger } from './observability/logger.js';
@@ -165,9 +166,10 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
   // The discovery documents merge what every capability contributes; read at request time, once all are built.
   const signingKeys = createSigningKeys(context, { discovery: () => discoveryDocument(capabilities, config.issuer) });
   const clients = createOAuthClients(context, { signer: signingKeys.signer, failures });
-  const accessTokens = createAccessTokens(context, { keys: signingKeys });
+  const issuers = createTrustedIssuers(context);
+  const accessTokens = createAccessTokens(context, { keys: signingKeys, externalVerifiers: issuers.verifiers });
   const basic = createBasicAuth({ apiKeys, clients });
-  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients, accessTokens, basic];
+  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients, issuers, accessTokens, basic];
   const chain = new AuthenticatorChain(
     capabilities.flatMap((capability) => capability.authenticators),
     failures,

@@ -153,20 +153,20 @@ function walk(schema: z.ZodType, path: string[], out: ConfigField[]): void {
   if (path.length > 0) out.push(field);
   if (def.type === 'object') {
     for (const [key, value] of Object.entries(def.shape as Record<string, z.ZodType>)) walk(value, [...path, key], out);
+  } else if (def.type === 'array') {
+    // A list of mappings (`issuers`, `rules`): its entries' keys are documented as `issuers[].<key>`.
+    const element = unwrap(def.element as z.ZodType).core;
+    if (defOf(element).type === 'object') {
+      const listPath = [...path.slice(0, -1), `${path.at(-1)}[]`];
+      for (const [key, item] of Object.entries(defOf(element).shape as Record<string, z.ZodType>)) {
+        walk(item, [...listPath, key], out);
+      }
+    }
   } else if (def.type === 'record') {
     const value = def.valueType as z.ZodType;
     if (defOf(unwrap(value).core).type === 'object') {
       for (const [key, item] of Object.entries(defOf(unwrap(value).core).shape as Record<string, z.ZodType>)) {
         walk(item, [...path, '<key>', key], out);
-      }
-    }
-  } else if (def.type === 'array') {
-    // A list of mappings (access rules): each key of an item, as `rules[].name`.
-    const item = unwrap(def.element as z.ZodType).core;
-    if (defOf(item).type === 'object') {
-      const listPath = [...path.slice(0, -1), `${path[path.length - 1]}[]`];
-      for (const [key, value] of Object.entries(defOf(item).shape as Record<string, z.ZodType>)) {
-        walk(value, [...listPath, key], out);
       }
     }
   }

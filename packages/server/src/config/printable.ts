@@ -13,11 +13,20 @@ const DURATION_PATHS = configFields()
  */
 export function printableConfig(config: WardenConfig): Record<string, unknown> {
   const printable = redactConfig(config);
-  for (const path of DURATION_PATHS) {
-    let node = printable as Record<string, unknown> | undefined;
-    for (const part of path.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
-    const key = path.at(-1)!;
-    if (typeof node?.[key] === 'number') node[key] = formatDuration(node[key]);
-  }
+  for (const path of DURATION_PATHS) formatDurationAt(printable, path);
   return printable;
+}
+
+/** Formats the duration at `path`; a `name[]` part stands for every entry of the list `name`. */
+function formatDurationAt(node: unknown, path: readonly string[]): void {
+  if (typeof node !== 'object' || node === null) return;
+  const record = node as Record<string, unknown>;
+  const [part, ...rest] = path as [string, ...string[]];
+  if (part.endsWith('[]')) {
+    const list = record[part.slice(0, -2)];
+    if (Array.isArray(list)) for (const entry of list) formatDurationAt(entry, rest);
+    return;
+  }
+  if (rest.length > 0) formatDurationAt(record[part], rest);
+  else if (typeof record[part] === 'number') record[part] = formatDuration(record[part]);
 }

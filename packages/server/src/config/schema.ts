@@ -1,4 +1,5 @@
 import { SUBJECT_TYPES } from '@warden/sdk';
+import { ASYMMETRIC_ALGORITHMS, VERIFIER_DEFAULTS } from '@warden/sdk/verifier';
 import { z } from 'zod';
 import { looksLikeJwt } from '../authn/presented.js';
 import { label, roleName, scopeToken } from '../identity/names.js';
@@ -129,6 +130,133 @@ const issuerUrl = z
     return url.href.replace(/\/+$/, '');
   })
   .meta({ type: 'absolute http(s) URL' });
+
+/**
+ * An external issuer's URL, kept exactly as written: it is compared with the `iss` of its tokens as a string, and
+ * issuers differ on the trailing slash (Auth0 has one, Keycloak does not).
+ */
+const exactUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(value).protocol) && !value.includes('#');
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL, e.g. https://idp.example.com/realms/main')
+  .meta({ type: 'absolute http(s) URL' });
+
+/** One or more non-empty strings; a single one may be written without a list. */
+const oneOrMore = (what: string) =>
+  z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1, `must list at least one ${what}`)])
+    .transform((value) => (typeof value === 'string' ? [value] : value));
+
+/**
+ * The JWS algorithms accepted from an external issuer: required (no default, SECURITY.md #1), never `none`, and
+ * asymmetric only: an issuer with a JWKS must never have its public key taken as an HMAC secret (#2).
+ */
+const issuerAlgorithms = z.array(z.string()).superRefine((algorithms, ctx) => {
+  if (algorithms.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list the algorithms its tokens are signed with, e.g. [RS256]' });
+  }
+  for (const alg of algorithms) {
+    const message =
+      alg.toLowerCase() === 'none'
+        ? '"none" is never accepted'
+        : /^HS\d+$/.test(alg)
+          ? `${alg} (HMAC) is refused: an issuer with a JWKS signs with asymmetric keys`
+          : (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)
+            ? null
+            : `unknown algorithm ${JSON.stringify(alg)}; one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`;
+    if (message) ctx.addIssue({ code: 'custom', message });
+  }
+});
+
+/** An external OIDC issuer whose JWT access tokens Warden accepts beside its own. */
+const trustedIssuer = z.strictObject({
+  issuer: documented(exactUrl, {
+    description:
+      'The exact `iss` of its tokens (compared as a string, trailing slash included); its discovery document is ' +
+      'at `<issuer>/.well-known/openid-configuration` and must name this issuer.',
+  }),
+  audience: documented(oneOrMore('audience'), {
+    description: "A token is accepted when its `aud` holds one of these (this Warden's or the services' identifiers).",
+    type: 'string or list of strings',
+  }),
+  jwks_uri: documented(exactUrl.optional(), {
+    description: 'Its JWKS URL; without it, the `jwks_uri` of its discovery document.',
+  }),
+  algorithms: documented(issuerAlgorithms, {
+    description: 'The JWS algorithms its tokens are signed with (required; asymmetric only, never `none`).',
+    type: 'list of JWS algorithms',
+  }),
+  typ: documented(oneOrMore('type').default([VERIFIER_DEFAULTS.typ]), {
+    description:
+      'Accepted `typ` headers. `at+jwt` is RFC 9068; list `JWT` too for issuers whose access tokens say so ' +
+      '(ID tokens are still refused by their `nonce`/`at_hash`).',
+    type: 'string or list of strings',
+  }),
+  clock_skew: documented(duration().default(VERIFIER_DEFAULTS.clockSkew), {
+    description: "Leeway when checking a token's `exp`, `nbf` and `iat`.",
+  }),
+  max_token_age: documented(duration().optional(), {
+    description: 'When set, a token issued (`iat`) longer ago than this is refused, whatever its `exp`.',
+  }),
+  subject_type: documented(z.enum(SUBJECT_TYPES).optional(), {
+    description:
+      'The subject type of its principals. Without it: `service` when `client_id` equals `sub` (client ' +
+      'credentials), `user` otherwise.',
+  }),
+  claims: documented(
+    z
+      .strictObject({
+        subject: documented(z.string().min(1).default('sub'), { description: 'The claim (dot path) of the subject.' }),
+        tenant: documented(z.string().min(1).optional(), {
+          description: 'The claim of the tenant; without it, the tenant is null.',
+        }),
+        roles: documented(z.array(z.string().min(1)).default([]), {
+          description: 'Claims holding role lists, e.g. `realm_access.roles`, `resource_access.orders.roles`.',
+          type: 'list of claim paths',
+        }),
+        scopes: documented(z.array(z.string().min(1)).default(['scope', 'scp']), {
+          description: 'Claims holding scopes: a space-separated string (`scope`) or a list (`scp`).',
+          type: 'list of claim paths',
+        }),
+        admin_role: documented(z.string().min(1).optional(), {
+          description: 'A role that makes the principal an administrator.',
+        }),
+        admin_claim: documented(z.string().min(1).optional(), {
+          description: 'A boolean claim that makes the principal an administrator when `true`.',
+        }),
+      })
+      .prefault({}),
+    { description: 'How its claims make the principal.' },
+  ),
+  jwks: documented(
+    z
+      .strictObject({
+        timeout: documented(duration().default(VERIFIER_DEFAULTS.fetchTimeout), {
+          description: 'A JWKS or discovery request fails after this long (the decision is then 503).',
+        }),
+        cooldown: documented(duration().default(VERIFIER_DEFAULTS.cooldown), {
+          description: 'At most one JWKS refetch per cooldown for unknown kids (random kids cannot flood the issuer).',
+        }),
+        max_age: documented(duration().default(VERIFIER_DEFAULTS.cacheMaxAge), {
+          description: 'Fetched keys are refetched after this long.',
+        }),
+        stale_if_error: documented(duration().default(VERIFIER_DEFAULTS.staleIfError), {
+          description:
+            'While refetching fails, keys past `max_age` are still used this long; after it, its tokens are 503.',
+        }),
+      })
+      .prefault({}),
+    { description: 'How its keys are fetched and cached.' },
+  ),
+  allow_insecure_http: documented(z.boolean().default(false), {
+    description: 'Plain http to a host other than loopback, for its discovery and JWKS. Never in production.',
+  }),
+});
 
 /** Names are held to the same alphabets as keys created through the API (SECURITY.md #50). */
 const staticKeyIdentity = z.strictObject({
@@ -498,6 +626,12 @@ const configSections = z.strictObject({
       '`deny`). Absent: such a request is denied (403).',
     defaultText: 'deny',
   }),
+  issuers: documented(z.array(trustedIssuer).default([]), {
+    description:
+      'External OIDC issuers whose JWT access tokens the decision endpoint, `warden.decide` and the middleware ' +
+      "accept beside Warden's own tokens and API keys; each entry's keys are listed below as `issuers[].<key>`.",
+    type: 'list of issuers',
+  }),
 });
 
 export const configSchema = configSections.superRefine((config, ctx) => {
@@ -508,6 +642,24 @@ export const configSchema = configSections.superRefine((config, ctx) => {
     if (!(error instanceof RuleSetError)) throw error;
     ctx.addIssue({ code: 'custom', path: ['rules'], message: error.message });
   }
+  // Every issuer once, and never Warden's own: its tokens verify against its own keys (compared without the
+  // trailing slash, which would otherwise let `https://warden.example/` pass as another issuer).
+  const seen = new Set<string>([config.issuer.replace(/\/+$/, '')]);
+  config.issuers.forEach((entry, index) => {
+    const key = entry.issuer.replace(/\/+$/, '');
+    if (!seen.has(key)) {
+      seen.add(key);
+      return;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      path: ['issuers', index, 'issuer'],
+      message:
+        key === config.issuer.replace(/\/+$/, '')
+          ? "is Warden's own issuer (config issuer); its tokens are verified against its own signing keys"
+          : 'is listed twice: give each issuer once',
+    });
+  });
   // A token must not outlive its signing key in the JWKS: the signer would refuse every token.
   if (config.tokens.access_token_ttl > config.signing_keys.retain_after_retire) {
     ctx.addIssue({

@@ -10,6 +10,7 @@ export const IDENTITY_HEADER_NAMES = [
   'x-auth-admin',
   'x-auth-credential',
   'x-auth-key-id',
+  'x-auth-issuer',
 ] as const;
 
 // Header values must be visible ASCII; anything else is percent-encoded (UTF-8) so it cannot split headers. `%`
@@ -50,6 +51,8 @@ export function identityHeaders(principal: Principal): Record<(typeof IDENTITY_H
     'x-auth-admin': principal.admin ? 'true' : 'false',
     'x-auth-credential': principal.credential.kind,
     'x-auth-key-id': headerSafe(principal.credential.id ?? ''),
+    // A JWT's subject is unique within its issuer only: downstream keys identities on issuer + subject.
+    'x-auth-issuer': headerSafe(principal.credential.issuer ?? ''),
   };
 }
 
