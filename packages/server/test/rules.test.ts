@@ -213,6 +213,9 @@ describe('rules in the configuration', () => {
         'rules.1.headers.X-Who: unknown placeholder {password}',
       ]),
     );
+    expect(
+      problemsOf({ rules: [{ name: 'h', host: '*.example.com', path: '/h', require: { tenant: '{host.2}' } }] }),
+    ).toEqual(['rules.0.require.tenant: {host.2} needs a host glob with at least 2 star(s)']);
     expect(problemsOf({ rules: [{ name: 'c', path: '/c', headers: { 'bad header': 'x' } }] })).toEqual([
       'rules.0.headers.bad header: must be a header name (letters, digits, dashes)',
     ]);
@@ -258,6 +261,13 @@ describe.each(dialects)('decisions under access rules on %s', (dialect) => {
           },
           { name: 'by-header', path: '/h/**', require: { tenant: '{header.x-tenant}' } },
           { name: 'keys-only', host: '*.keys.example.com', path: '/**', priority: 2, authenticators: ['api_key'] },
+          {
+            name: 'tenant-host',
+            host: '*.tenants.example.com',
+            path: '/**',
+            priority: 3,
+            require: { tenant: '{host.1}' },
+          },
           {
             name: 'templated',
             path: '/tpl/**',
@@ -322,13 +332,15 @@ describe.each(dialects)('decisions under access rules on %s', (dialect) => {
     }
   });
 
-  it('tenant from a path capture or a header; a missing header meets no tenant', async () => {
+  it('tenant from a path capture, a host capture or a header; a missing header meets no tenant', async () => {
     const auth = { authorization: `Bearer ${reader}` };
     expect((await ask('/t/acme/orders', auth)).statusCode).toBe(200);
     expect((await ask('/t/other/orders', auth)).statusCode).toBe(403);
     expect((await ask('/h/x', { ...auth, 'x-tenant': 'acme' })).statusCode).toBe(200);
     expect((await ask('/h/x', { ...auth, 'x-tenant': 'other' })).statusCode).toBe(403);
     expect((await ask('/h/x', auth)).statusCode).toBe(403);
+    expect((await ask('/x', { ...auth, host: 'ACME.tenants.example.com' })).statusCode).toBe(200);
+    expect((await ask('/x', { ...auth, host: 'other.tenants.example.com' })).statusCode).toBe(403);
   });
 
   it("a rule's header templates are rendered for each principal, beside the X-Auth-* headers", async () => {

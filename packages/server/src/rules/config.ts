@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roleName, scopeToken } from '../identity/names.js';
+import { starCount } from './glob.js';
 import { templateProblem } from './header-templates.js';
 
 /** The authenticators a rule can name, in the order it lists them. `anonymous` lets a request without credentials in. */
@@ -25,8 +26,8 @@ const RESERVED_HEADERS = new Set([
   'location',
 ]);
 
-/** `{path.NAME}` (a named group of `path_regex`), `{header.NAME}`, or a literal tenant. */
-export const TENANT_TEMPLATE = /^\{(path|header)\.([A-Za-z0-9_-]+)\}$/;
+/** `{path.NAME}` (a named group of `path_regex`), `{host.N}` (the Nth star of `host`), `{header.NAME}`, or a literal tenant. */
+export const TENANT_TEMPLATE = /^\{(path|header|host)\.([A-Za-z0-9_-]+)\}$/;
 
 const requireSchema = z
   .strictObject({
@@ -39,8 +40,8 @@ const requireSchema = z
       .optional()
       .meta({
         description:
-          'The principal must belong to this tenant: a literal, `{path.NAME}` (a named group of `path_regex`) or ' +
-          '`{header.NAME}` (a request header; from a trusted proxy, the original request header).',
+          'The principal must belong to this tenant: a literal, `{path.NAME}` (a named group of `path_regex`), ' +
+          '`{host.N}` (what the Nth star of `host` matched) or `{header.NAME}` (a request header).',
       }),
   })
   .optional();
@@ -156,8 +157,19 @@ export const ruleSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['require', 'tenant'],
-        message: 'must be a literal, {path.NAME} or {header.NAME}',
+        message: 'must be a literal, {path.NAME}, {host.N} or {header.NAME}',
       });
+    }
+    if (capture?.[1] === 'host') {
+      const stars = rule.host === undefined ? 0 : starCount(rule.host);
+      const index = Number(capture[2]);
+      if (!Number.isInteger(index) || index < 1 || index > stars) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['require', 'tenant'],
+          message: `{host.${capture[2]}} needs a host glob with at least ${capture[2]} star(s)`,
+        });
+      }
     }
     if (capture?.[1] === 'path') {
       const groups = rule.path_regex === undefined ? [] : namedGroups(rule.path_regex);

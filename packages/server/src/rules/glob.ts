@@ -29,13 +29,21 @@ function tokens(pattern: string): GlobToken[] {
   return result;
 }
 
+/** How many stars (`*` or `**`) a glob has: the captures it offers. */
+export function starCount(pattern: string): number {
+  return tokens(pattern).filter((token) => 'star' in token).length;
+}
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The glob as an anchored regular expression. */
+/** The glob as an anchored regular expression, each star a capture group (numbered from 1, left to right). */
 export function globToRegExp(pattern: string, syntax: GlobSyntax): RegExp {
   const notSeparator = `[^${escapeRegExp(syntax.separator)}]*`;
   const source = tokens(pattern)
-    .map((token) => ('literal' in token ? escapeRegExp(token.literal) : token.star === 'any' ? '.*' : notSeparator))
+    // Each star is a group, so a rule can read what it matched (`{host.1}`: the first star of a host glob).
+    .map((token) =>
+      'literal' in token ? escapeRegExp(token.literal) : token.star === 'any' ? '(.*)' : `(${notSeparator})`,
+    )
     .join('');
   return new RegExp(`^${source}$`, 's');
 }

@@ -33,7 +33,9 @@ interface CompiledRule {
   host: RegExp | null;
   path: RegExp | null;
   /** The result for a request this rule matches; a function only when the tenant comes from the request. */
-  result: MatchedRule | ((path: RegExpExecArray | null, attributes: RequestAttributes) => MatchedRule);
+  result:
+    | MatchedRule
+    | ((path: RegExpExecArray | null, host: RegExpExecArray | null, attributes: RequestAttributes) => MatchedRule);
 }
 
 /** A rule set that cannot be used: names the rules and why. Startup fails with it; a reload keeps the old set. */
@@ -92,10 +94,11 @@ function resultOf(config: RuleConfig): CompiledRule['result'] {
   if (tenant === undefined || template === null) {
     return Object.freeze({ ...base, requirements: tenant === undefined ? fixed : Object.freeze({ ...fixed, tenant }) });
   }
-  const [, source, name] = template as unknown as [string, 'path' | 'header', string];
+  const [, source, name] = template as unknown as [string, 'path' | 'header' | 'host', string];
   const header = name.toLowerCase();
-  return (path, attributes) => {
-    const value = source === 'path' ? path?.groups?.[name] : attributes.headers[header];
+  return (path, host, attributes) => {
+    const value =
+      source === 'path' ? path?.groups?.[name] : source === 'host' ? host?.[Number(name)] : attributes.headers[header];
     // A tenant that cannot be read from the request is one no principal can meet: never a skipped check.
     const required = typeof value === 'string' && value !== '' ? value : '\u0000no tenant in the request';
     return { ...base, requirements: { ...fixed, tenant: required } };
@@ -167,20 +170,22 @@ export class RuleSet {
     let host: string | null = null;
     for (const rule of this.rules) {
       if (rule.methods !== null && !rule.methods.has(attributes.method.toUpperCase())) continue;
+      let hostCaptures: RegExpExecArray | null = null;
       if (rule.host !== null) {
         host ??= normalizeHost(attributes.host) ?? '';
         if (host === '') return MALFORMED_HOST;
-        if (!rule.host.test(host)) continue;
+        hostCaptures = rule.host.exec(host);
+        if (hostCaptures === null) continue;
       }
       let captured: RegExpExecArray | null = null;
       if (rule.path !== null) {
         captured = rule.path.exec(path);
         if (captured === null) continue;
       }
-      return typeof rule.result === 'function' ? rule.result(captured, attributes) : rule.result;
+      return typeof rule.result === 'function' ? rule.result(captured, hostCaptures, attributes) : rule.result;
     }
     if (this.fallback === null) return NO_RULE;
     const { result } = this.fallback;
-    return typeof result === 'function' ? result(null, attributes) : result;
+    return typeof result === 'function' ? result(null, null, attributes) : result;
   }
 }
