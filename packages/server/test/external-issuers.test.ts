@@ -8,6 +8,7 @@ import { startAuthorizationServer, type TestAuthorizationServer } from '../../sd
 import { AUDIENCE, startTestIssuer, type TestIssuer } from '../../sdk/test/support/jwks-server.js';
 import { ConfigError } from '../src/config/errors.js';
 import { parseConfig } from '../src/config/load.js';
+import { printableConfig } from '../src/config/printable.js';
 import { wardenFastify } from '../src/integrations/fastify.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { testDialects } from './helpers/databases.js';
@@ -267,6 +268,14 @@ describe('issuers configuration', () => {
       jwks: { timeout: 5_000, cooldown: 30_000, max_age: 600_000, stale_if_error: 900_000 },
       claims: { subject: 'sub', roles: [], scopes: ['scope', 'scp'] },
       allow_insecure_http: false,
+    });
+    // `warden config check` prints them as they are written.
+    const printed = printableConfig(parseConfig({ issuers: [entry] } as never)) as {
+      issuers: { clock_skew: unknown; jwks: Record<string, unknown> }[];
+    };
+    expect(printed.issuers[0]).toMatchObject({
+      clock_skew: '30s',
+      jwks: { timeout: '5s', cooldown: '30s', max_age: '10m', stale_if_error: '15m' },
     });
   });
 });
