@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRequestAuthenticator } from '@warden/sdk/middleware';
 import { createVerifier, FAILURE_BACKOFF_MS } from '@warden/sdk/verifier';
 import Fastify from 'fastify';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
@@ -329,5 +330,16 @@ describe("the SDK verifier on Warden's own tokens", () => {
     await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'invalid_credentials' });
     const elsewhere = createVerifier({ issuer, audience: 'https://billing.test', algorithms: ['EdDSA'] });
     await expect(elsewhere.verify(token)).rejects.toMatchObject({ code: 'invalid_credentials' });
+    // The SDK's middleware core on the same token: allowed for its scope, 403 for another.
+    const authenticate = createRequestAuthenticator({ verifiers: verifier, realm: 'orders' });
+    expect(await authenticate({ authorization: `Bearer ${token}` }, { scopes: ['orders.read'] })).toMatchObject({
+      ok: true,
+      principal: { subject: client.client_id },
+    });
+    expect(await authenticate({ authorization: `Bearer ${token}` }, { scopes: ['orders.write'] })).toMatchObject({
+      ok: false,
+      status: 403,
+      headers: { 'www-authenticate': expect.stringContaining('error="insufficient_scope"') },
+    });
   });
 });
