@@ -35,7 +35,10 @@ interface Answer {
   headers: Record<string, string | undefined>;
   body: Record<string, unknown>;
 }
-type Client = (path: string, authorization?: string) => Promise<Answer>;
+type Client = (path: string, credential?: string | Record<string, string>) => Promise<Answer>;
+/** A string is the Authorization header; an object, the headers themselves. */
+const headersOf = (credential?: string | Record<string, string>): Record<string, string> =>
+  credential === undefined ? {} : typeof credential === 'string' ? { authorization: credential } : credential;
 
 let idp: TestAuthorizationServer;
 const servers: Server[] = [];
@@ -63,8 +66,8 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function overHttp(base: string, path: string, authorization?: string): Promise<Answer> {
-  const response = await fetch(`${base}${path}`, { headers: authorization ? { authorization } : {} });
+async function overHttp(base: string, path: string, credential?: string | Record<string, string>): Promise<Answer> {
+  const response = await fetch(`${base}${path}`, { headers: headersOf(credential) });
   return {
     status: response.status,
     headers: Object.fromEntries(response.headers),
@@ -82,8 +85,8 @@ const frameworks: Record<string, (options: ProtectOptions) => Promise<Client>> =
       handlerBody((request as { principal?: Principal }).principal),
     );
     await app.ready();
-    return async (path, authorization) => {
-      const response = await app.inject({ url: path, headers: authorization ? { authorization } : {} });
+    return async (path, credential) => {
+      const response = await app.inject({ url: path, headers: headersOf(credential) });
       return { status: response.statusCode, headers: response.headers as Answer['headers'], body: response.json() };
     };
   },
@@ -94,7 +97,7 @@ const frameworks: Record<string, (options: ProtectOptions) => Promise<Client>> =
     app.get('/orders', protectExpress({ ...options, requirements: READ }), respond);
     app.get('/orders/write', protectExpress({ ...options, requirements: WRITE }), respond);
     const base = await listen(createServer(app));
-    return (path, authorization) => overHttp(base, path, authorization);
+    return (path, credential) => overHttp(base, path, credential);
   },
   hono: async (options) => {
     const app = new Hono<{ Variables: { principal: Principal } }>();
@@ -102,8 +105,8 @@ const frameworks: Record<string, (options: ProtectOptions) => Promise<Client>> =
     app.use('/orders/write', protectHono({ ...options, requirements: WRITE }));
     app.get('/orders', (c) => c.json(handlerBody(c.get('principal'))));
     app.get('/orders/write', (c) => c.json(handlerBody(c.get('principal'))));
-    return async (path, authorization) => {
-      const response = await app.request(path, { headers: authorization ? { authorization } : {} });
+    return async (path, credential) => {
+      const response = await app.request(path, { headers: headersOf(credential) });
       return {
         status: response.status,
         headers: Object.fromEntries(response.headers),
@@ -120,7 +123,7 @@ const frameworks: Record<string, (options: ProtectOptions) => Promise<Client>> =
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(handlerBody(principal)));
       }),
     );
-    return (path, authorization) => overHttp(base, path, authorization);
+    return (path, credential) => overHttp(base, path, credential);
   },
 };
 
@@ -203,9 +206,18 @@ describe.each(Object.keys(frameworks))('middleware on %s', (name) => {
       );
       expect(JSON.stringify(refused)).not.toContain(bad);
     }
-    const malformed = await call('/orders', basic('a', 'b'));
-    expect(malformed.status).toBe(400);
-    expect(malformed.headers['www-authenticate']).toMatch(/error="invalid_request"/);
+    const malformedCredentials: (string | Record<string, string>)[] = [
+      basic('a', 'b'),
+      { authorization: `Bearer ${opaque}`, 'x-api-key': opaque },
+      { 'x-api-key': 'not a token' },
+    ];
+    for (const malformed of malformedCredentials) {
+      const answer = await call('/orders', malformed);
+      expect(answer.status, JSON.stringify(malformed)).toBe(400);
+      expect(answer.headers['www-authenticate']).toMatch(/error="invalid_request"/);
+    }
+    // An opaque credential in X-API-Key is introspected like one in Authorization.
+    expect((await call('/orders', { 'x-api-key': opaque })).body).toMatchObject({ subject: 'orders-client' });
   });
 });
 
@@ -214,18 +226,23 @@ describe('introspection client', () => {
     const authenticate = createRequestAuthenticator({ introspection, requirements: READ });
     const opaque = await token(false, 'orders.read');
     const before = introspection.requests;
-    expect(await authenticate(`Bearer ${opaque}`)).toMatchObject({ ok: true });
-    expect(await authenticate(`Bearer ${opaque}`)).toMatchObject({ ok: true });
+    expect(await authenticate({ authorization: `Bearer ${opaque}` })).toMatchObject({ ok: true });
+    expect(await authenticate({ authorization: `Bearer ${opaque}` })).toMatchObject({ ok: true });
     expect(introspection.requests - before).toBe(1);
-    expect(await authenticate(`Bearer ${opaque}`, { scopes: ['orders.write'] })).toMatchObject({
+    expect(await authenticate({ authorization: `Bearer ${opaque}` }, { scopes: ['orders.write'] })).toMatchObject({
       ok: false,
       status: 403,
       code: 'insufficient_scope',
     });
-    expect(await authenticate(`Bearer ${opaque}`, { admin: true })).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(await authenticate({ authorization: `Bearer ${opaque}` }, { admin: true })).toMatchObject({
+      ok: false,
+      code: 'forbidden',
+    });
     // Another token is introspected on its own, never answered from the first one's entry.
     const other = await token(false, 'orders.read orders.write');
-    expect(await authenticate(`Bearer ${other}`, { scopes: ['orders.write'] })).toMatchObject({ ok: true });
+    expect(await authenticate({ authorization: `Bearer ${other}` }, { scopes: ['orders.write'] })).toMatchObject({
+      ok: true,
+    });
     expect(introspection.requests - before).toBe(2);
   });
 
@@ -240,14 +257,14 @@ describe('introspection client', () => {
       }),
     });
     const opaque = await token(false);
-    expect(await authenticate(`Bearer ${opaque}`)).toMatchObject({ ok: true });
+    expect(await authenticate({ authorization: `Bearer ${opaque}` })).toMatchObject({ ok: true });
     const revoked = await fetch(`${idp.issuer}/token/revocation`, {
       method: 'POST',
       headers: { ...FORM, authorization: basic('orders-client', 'orders-client-secret-0123456789') },
       body: new URLSearchParams({ token: opaque }),
     });
     expect(revoked.status).toBe(200);
-    expect(await authenticate(`Bearer ${opaque}`)).toMatchObject({
+    expect(await authenticate({ authorization: `Bearer ${opaque}` })).toMatchObject({
       ok: false,
       status: 401,
       code: 'invalid_credentials',
@@ -262,7 +279,7 @@ describe('introspection client', () => {
         clientSecret: 'not-the-secret',
       }),
     });
-    const denied = await wrongClient(`Bearer ${await token(false)}`);
+    const denied = await wrongClient({ authorization: `Bearer ${await token(false)}` });
     expect(denied).toMatchObject({ ok: false, status: 503, code: 'unavailable', headers: { 'retry-after': '1' } });
     expect(JSON.stringify(denied)).not.toContain('not-the-secret');
 
@@ -273,7 +290,10 @@ describe('introspection client', () => {
       const authenticate = createRequestAuthenticator({
         verifiers: createVerifier({ issuer: down.issuer, audience: AUDIENCE, algorithms: ['RS256'] }),
       });
-      expect(await authenticate(`Bearer ${await down.sign()}`)).toMatchObject({ ok: false, status: 503 });
+      expect(await authenticate({ authorization: `Bearer ${await down.sign()}` })).toMatchObject({
+        ok: false,
+        status: 503,
+      });
     } finally {
       await down?.close();
     }

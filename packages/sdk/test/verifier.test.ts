@@ -88,6 +88,16 @@ describe('createVerifier refuses unsafe options', () => {
     });
   }
 
+  it('refuses a claim mapping it could not apply, so a verification never trips over it', () => {
+    const withClaims = (claims: unknown) => () =>
+      createVerifier({ ...base, algorithms: ['RS256'], claims } as unknown as VerifierOptions);
+    expect(withClaims({ roles: [1] })).toThrow(/claims.roles must be a claim path/);
+    expect(withClaims({ subject: '' })).toThrow(/claims.subject/);
+    expect(withClaims({ admin: 'yes' })).toThrow(/claims.admin/);
+    expect(withClaims({ subjectType: 'robot' })).toThrow(/claims.subjectType/);
+    expect(withClaims({ roles: 'realm_access.roles', subjectType: { claim: 'kind' } })).not.toThrow();
+  });
+
   it('SECURITY.md #12: an HMAC secret shorter than 256 bits (or than the hash for HS384/HS512) is refused at creation', () => {
     const hmac = (secret: string, algorithms: string[]) => () =>
       createVerifier({ ...base, algorithms, secret } as VerifierOptions);

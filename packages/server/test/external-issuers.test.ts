@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRequestAuthenticator } from '@warden/sdk/middleware';
 import { createVerifier, FAILURE_BACKOFF_MS } from '@warden/sdk/verifier';
 import Fastify from 'fastify';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
@@ -8,6 +9,7 @@ import { startAuthorizationServer, type TestAuthorizationServer } from '../../sd
 import { AUDIENCE, startTestIssuer, type TestIssuer } from '../../sdk/test/support/jwks-server.js';
 import { ConfigError } from '../src/config/errors.js';
 import { parseConfig } from '../src/config/load.js';
+import { printableConfig } from '../src/config/printable.js';
 import { wardenFastify } from '../src/integrations/fastify.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { testDialects } from './helpers/databases.js';
@@ -268,6 +270,14 @@ describe('issuers configuration', () => {
       claims: { subject: 'sub', roles: [], scopes: ['scope', 'scp'] },
       allow_insecure_http: false,
     });
+    // `warden config check` prints them as they are written.
+    const printed = printableConfig(parseConfig({ issuers: [entry] } as never)) as {
+      issuers: { clock_skew: unknown; jwks: Record<string, unknown> }[];
+    };
+    expect(printed.issuers[0]).toMatchObject({
+      clock_skew: '30s',
+      jwks: { timeout: '5s', cooldown: '30s', max_age: '10m', stale_if_error: '15m' },
+    });
   });
 });
 
@@ -320,5 +330,16 @@ describe("the SDK verifier on Warden's own tokens", () => {
     await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'invalid_credentials' });
     const elsewhere = createVerifier({ issuer, audience: 'https://billing.test', algorithms: ['EdDSA'] });
     await expect(elsewhere.verify(token)).rejects.toMatchObject({ code: 'invalid_credentials' });
+    // The SDK's middleware core on the same token: allowed for its scope, 403 for another.
+    const authenticate = createRequestAuthenticator({ verifiers: verifier, realm: 'orders' });
+    expect(await authenticate({ authorization: `Bearer ${token}` }, { scopes: ['orders.read'] })).toMatchObject({
+      ok: true,
+      principal: { subject: client.client_id },
+    });
+    expect(await authenticate({ authorization: `Bearer ${token}` }, { scopes: ['orders.write'] })).toMatchObject({
+      ok: false,
+      status: 403,
+      headers: { 'www-authenticate': expect.stringContaining('error="insufficient_scope"') },
+    });
   });
 });

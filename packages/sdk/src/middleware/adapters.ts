@@ -19,7 +19,7 @@ function send(response: ServerResponse, denial: Extract<Outcome, { ok: false }>)
 export function protectNode(options: ProtectOptions) {
   const authenticate = createRequestAuthenticator(options);
   return async (request: NodeRequest, response: ServerResponse, route?: Requirements): Promise<Principal | null> => {
-    const outcome = await authenticate(request.headers.authorization, route);
+    const outcome = await authenticate(request.headers, route);
     if (!outcome.ok) {
       send(response, outcome);
       return null;
@@ -33,7 +33,7 @@ export function protectNode(options: ProtectOptions) {
 export function protectExpress(options: ProtectOptions) {
   const authenticate = createRequestAuthenticator(options);
   return (request: NodeRequest, response: ServerResponse, next: (error?: unknown) => void): void => {
-    authenticate(request.headers.authorization).then((outcome) => {
+    authenticate(request.headers).then((outcome) => {
       if (!outcome.ok) return send(response, outcome);
       request.principal = outcome.principal;
       next();
@@ -65,7 +65,7 @@ export function protectFastify(options: ProtectOptions) {
     app.addHook('onRequest', async (request, reply) => {
       const route = (request.routeOptions?.config as { warden?: Requirements | false } | undefined)?.warden;
       if (route === false) return;
-      const outcome = await authenticate(request.headers.authorization, route);
+      const outcome = await authenticate(request.headers, route);
       if (!outcome.ok) return reply.code(outcome.status).headers(outcome.headers).send(outcome.body);
       request.principal = outcome.principal;
       return undefined;
@@ -89,7 +89,10 @@ interface HonoLikeContext {
 export function protectHono(options: ProtectOptions) {
   const authenticate = createRequestAuthenticator(options);
   return async (context: HonoLikeContext, next: () => Promise<void>): Promise<Response | undefined> => {
-    const outcome = await authenticate(context.req.header('authorization'));
+    const outcome = await authenticate({
+      authorization: context.req.header('authorization'),
+      'x-api-key': context.req.header('x-api-key'),
+    });
     if (!outcome.ok) return new Response(outcome.body, { status: outcome.status, headers: outcome.headers });
     context.set('principal', outcome.principal);
     await next();

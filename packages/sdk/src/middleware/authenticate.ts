@@ -85,23 +85,27 @@ export function createRequestAuthenticator(options: ProtectOptions) {
     throw new TokenVerificationError('invalid_credentials', 'The token is not from a trusted issuer.');
   }
 
-  /** `authorization`: the header as received (a repeated header as a list); `route`: a route's own requirements. */
-  return async function authenticate(
-    authorization: string | readonly string[] | undefined | null,
-    route?: Requirements,
-  ): Promise<Outcome> {
-    if (authorization === undefined || authorization === null)
-      return deny('missing_credentials', 'No credentials were presented.');
-    if (typeof authorization !== 'string')
-      return deny('malformed_credentials', 'The Authorization header was sent more than once.', 400);
-    const match = /^Bearer +(\S+) *$/i.exec(authorization);
-    if (match === null) return deny('malformed_credentials', 'Send a token as Authorization: Bearer <token>.', 400);
-    const token = match[1]!;
-    if (token.length > MAX_TOKEN_LENGTH || !TOKEN68.test(token))
-      return deny('malformed_credentials', 'The token is malformed.', 400);
+  /** An `X-API-Key` value is opaque: only introspection can tell what it is. */
+  async function introspectApiKey(key: string): Promise<Principal> {
+    if (options.introspection !== undefined) return options.introspection.introspect(key);
+    throw new TokenVerificationError('invalid_credentials', 'API keys are not accepted here.');
+  }
+
+  /**
+   * `headers`: the request's `Authorization` and `X-API-Key` as received (a repeated header as a list);
+   * `route`: a route's own requirements, on top of the middleware's.
+   */
+  return async function authenticate(headers: CredentialHeaders, route?: Requirements): Promise<Outcome> {
+    const presented = presentedToken(headers);
+    if ('deny' in presented) {
+      return presented.deny === 'missing'
+        ? deny('missing_credentials', 'No credentials were presented.')
+        : deny('malformed_credentials', presented.deny, 400);
+    }
+    const { token, apiKey } = presented;
     let principal: Principal;
     try {
-      principal = await principalOf(token);
+      principal = apiKey ? await introspectApiKey(token) : await principalOf(token);
     } catch (error) {
       if (error instanceof TokenVerificationError)
         return deny(error.code, error.code === 'unavailable' ? DECISION_ERRORS.unavailable.message : error.message);
@@ -117,6 +121,36 @@ export function createRequestAuthenticator(options: ProtectOptions) {
 }
 
 export type RequestAuthenticator = ReturnType<typeof createRequestAuthenticator>;
+
+/** The credential headers of a request (lower-case names, as node:http and Fastify give them). */
+export interface CredentialHeaders {
+  authorization?: string | readonly string[] | null | undefined;
+  'x-api-key'?: string | readonly string[] | null | undefined;
+}
+
+/**
+ * The one credential a request presents: `Authorization: Bearer <token>` or `X-API-Key: <key>`. Both at once, a
+ * header sent twice, another scheme, or a value outside the token alphabet is malformed (400), as on the server.
+ */
+function presentedToken(headers: CredentialHeaders): { token: string; apiKey: boolean } | { deny: string } {
+  const { authorization } = headers;
+  const apiKey = headers['x-api-key'];
+  const absent = (value: unknown) => value === undefined || value === null;
+  if (absent(authorization) && absent(apiKey)) return { deny: 'missing' };
+  if (!absent(authorization) && !absent(apiKey)) return { deny: 'Send either Authorization or X-API-Key, not both.' };
+  const value = absent(authorization) ? apiKey : authorization;
+  if (typeof value !== 'string') return { deny: 'A credential header was sent more than once.' };
+  let token = value.trim();
+  if (!absent(authorization)) {
+    const match = /^Bearer +(\S+)$/i.exec(token);
+    if (match === null) return { deny: 'Send a token as Authorization: Bearer <token>.' };
+    token = match[1]!;
+  }
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || !TOKEN68.test(token)) {
+    return { deny: 'The credential is malformed.' };
+  }
+  return { token, apiKey: absent(authorization) };
+}
 
 function unverifiedIssuer(token: string): string | null {
   try {

@@ -5,7 +5,7 @@ import {
   jwtVerify,
   type ProtectedHeaderParameters,
 } from 'jose';
-import type { Principal } from '../principal.js';
+import { type Principal, SUBJECT_TYPES } from '../principal.js';
 import { HMAC_MIN_SECRET_BYTES, isAsymmetric, isHmac } from './algorithms.js';
 import { type ClaimMapping, ClaimProblem, principalFromClaims } from './claims.js';
 import { discoverJwksUri } from './discovery.js';
@@ -108,6 +108,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const clockTolerance = (options.clockSkew ?? VERIFIER_DEFAULTS.clockSkew) / 1000;
   const maxTokenAge = options.maxTokenAge === undefined ? undefined : options.maxTokenAge / 1000;
   const allowInsecureHttp = options.allowInsecureHttp === true;
+  // A copy: the mapping is part of every verdict, so a caller mutating its object later must not change them.
+  const mapping = options.claims === undefined ? undefined : structuredClone(options.claims);
 
   let discovered: Promise<URL> | null = null;
   const jwks =
@@ -178,7 +180,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     let principal: Principal;
     try {
-      principal = principalFromClaims(payload, options.claims);
+      principal = principalFromClaims(payload, mapping);
     } catch (error) {
       if (error instanceof ClaimProblem) throw invalidToken(`The token's claims are not valid: ${error.message}.`);
       throw error;
@@ -292,6 +294,7 @@ function checkOptions(options: VerifierOptions): Checked {
     if (!isDuration(options[name])) problems.push(`${name} must be a number of milliseconds, 0 or more`);
   }
   if (options.fetchTimeout === 0) problems.push('fetchTimeout must be more than 0');
+  problems.push(...claimMappingProblems(options.claims));
   if (problems.length > 0) throw new VerifierConfigError(problems);
   return {
     issuer: options.issuer,
@@ -301,4 +304,36 @@ function checkOptions(options: VerifierOptions): Checked {
     algorithms: [...algorithms],
     typs: (typs as string[]).map(normalizeTyp),
   };
+}
+
+const isPath = (value: unknown) => typeof value === 'string' && value !== '';
+const isPathList = (value: unknown) => isPath(value) || (Array.isArray(value) && value.every(isPath));
+
+/** What is wrong with a claim mapping: checked at creation, so a verification never trips over it. */
+function claimMappingProblems(claims: ClaimMapping | undefined): string[] {
+  if (claims === undefined) return [];
+  if (typeof claims !== 'object' || claims === null) return ['claims must be an object'];
+  const problems: string[] = [];
+  for (const name of ['subject', 'tenant'] as const) {
+    if (claims[name] !== undefined && !isPath(claims[name])) problems.push(`claims.${name} must be a claim path`);
+  }
+  for (const name of ['roles', 'scopes'] as const) {
+    if (claims[name] !== undefined && !isPathList(claims[name])) {
+      problems.push(`claims.${name} must be a claim path or a list of them`);
+    }
+  }
+  const { admin, subjectType } = claims;
+  if (admin !== undefined) {
+    if (typeof admin !== 'object' || admin === null) problems.push('claims.admin must be { role?, claim? }');
+    else {
+      if (admin.role !== undefined && !isPath(admin.role)) problems.push('claims.admin.role must be a role name');
+      if (admin.claim !== undefined && !isPath(admin.claim)) problems.push('claims.admin.claim must be a claim path');
+    }
+  }
+  if (subjectType !== undefined) {
+    const fixed = typeof subjectType === 'string' && (SUBJECT_TYPES as readonly string[]).includes(subjectType);
+    const byClaim = typeof subjectType === 'object' && subjectType !== null && isPath(subjectType.claim);
+    if (!fixed && !byClaim) problems.push(`claims.subjectType must be one of ${SUBJECT_TYPES.join(', ')} or { claim }`);
+  }
+  return problems;
 }
