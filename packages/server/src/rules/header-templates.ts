@@ -34,7 +34,7 @@ export function templateProblem(template: string): string | null {
   return null;
 }
 
-function valueOf(principal: Principal, name: string): string {
+function placeholderValue(principal: Principal, name: string): string {
   switch (name) {
     case 'subject':
       return principal.subject;
@@ -65,7 +65,7 @@ function valueOf(principal: Principal, name: string): string {
 export function renderHeaderTemplates(templates: HeaderTemplates, principal: Principal): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, template] of templates.headers) {
-    headers[name] = headerSafe(template.replace(PLACEHOLDER, (_match, field: string) => valueOf(principal, field)));
+    headers[name] = headerSafe(template.replace(PLACEHOLDER, (_match, field: string) => placeholderValue(principal, field)));
   }
   return headers;
 }
