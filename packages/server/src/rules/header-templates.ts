@@ -65,7 +65,9 @@ function placeholderValue(principal: Principal, name: string): string {
 export function renderHeaderTemplates(templates: HeaderTemplates, principal: Principal): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, template] of templates.headers) {
-    headers[name] = headerSafe(template.replace(PLACEHOLDER, (_match, field: string) => placeholderValue(principal, field)));
+    headers[name] = headerSafe(
+      template.replace(PLACEHOLDER, (_match, field: string) => placeholderValue(principal, field)),
+    );
   }
   return headers;
 }
