@@ -1,3 +1,4 @@
+import { TokenVerificationError } from '@warden/sdk/verifier';
 import type { Logger } from 'pino';
 import { createBasicAuth } from './authn/basic-capability.js';
 import { AuthenticatorChain } from './authn/chain.js';
@@ -181,10 +182,15 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
   };
   let closed = false;
 
-  /** A storage fault (or a bug) is a 503 decision: fail closed, never throw. */
+  /** A fault (storage, or an external issuer's keys that cannot be fetched) is a 503 decision: fail closed. */
   const failClosed = (error: unknown): Decision => {
-    metrics.storageFaults.inc({ operation: 'decide' });
-    logger.error({ err: error }, 'decision failed closed: storage fault');
+    if (error instanceof TokenVerificationError) {
+      metrics.storageFaults.inc({ operation: 'issuer_keys' });
+      logger.error({ err: error }, "decision failed closed: an external issuer's keys could not be fetched");
+    } else {
+      metrics.storageFaults.inc({ operation: 'decide' });
+      logger.error({ err: error }, 'decision failed closed: storage fault');
+    }
     return denyDecision('unavailable');
   };
   /** `started` is 0n for decisions that are not timed (see Metrics.timeThisDecision). */
