@@ -26,6 +26,7 @@ import { AuditRepository } from './store/audit.js';
 import { type Database, openDatabase } from './store/database.js';
 import { migrateToLatest, ping } from './store/migrations.js';
 import { SettingsRepository } from './store/settings.js';
+import { createTokenStatus } from './token-status/capability.js';
 import { createAccessTokens } from './tokens/capability.js';
 import { isPromise, type MaybePromise } from './util/maybe-promise.js';
 
@@ -90,7 +91,10 @@ export interface Warden {
   replaceRules(rules: readonly RuleConfig[], defaultRule?: RuleConfig): void;
   /** Resolves when storage answers; rejects otherwise. */
   ready(): Promise<void>;
-  /** Picks up key changes made by other processes now (what the background poller does periodically). */
+  /**
+   * Picks up key changes and token revocations made by other processes now (what the background pollers do
+   * periodically).
+   */
   syncKeyChanges(): Promise<void>;
   /**
    * Resolves once what the hot path left behind is written: failure audit records and last-used times. A
@@ -166,11 +170,24 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
   // Chain order: each capability's authenticators in this order. New capabilities are added here.
   // The discovery documents merge what every capability contributes; read at request time, once all are built.
   const signingKeys = createSigningKeys(context, { discovery: () => discoveryDocument(capabilities, config.issuer) });
-  const clients = createOAuthClients(context, { signer: signingKeys.signer, failures });
   const issuers = createTrustedIssuers(context);
   const accessTokens = createAccessTokens(context, { keys: signingKeys, externalVerifiers: issuers.verifiers });
+  const clients = createOAuthClients(context, {
+    signer: signingKeys.signer,
+    failures,
+    revocations: accessTokens.revocations,
+  });
+  const tokenStatus = createTokenStatus(context, { apiKeys, clients, accessTokens, failures });
   const basic = createBasicAuth({ apiKeys, clients });
-  const capabilities: readonly Capability[] = [apiKeys, signingKeys, clients, issuers, accessTokens, basic];
+  const capabilities: readonly Capability[] = [
+    apiKeys,
+    signingKeys,
+    clients,
+    issuers,
+    accessTokens,
+    tokenStatus,
+    basic,
+  ];
   const chain = new AuthenticatorChain(
     capabilities.flatMap((capability) => capability.authenticators),
     failures,
@@ -246,7 +263,9 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
       matchRule = ruleMatcher(rules, defaultRule);
     },
     ready: () => ping(database.db as never),
-    syncKeyChanges: () => apiKeys.syncChanges(),
+    syncKeyChanges: async () => {
+      await Promise.all([apiKeys.syncChanges(), accessTokens.revocations.pollOnce()]);
+    },
     flush,
     async close() {
       if (closed) return;

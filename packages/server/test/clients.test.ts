@@ -60,6 +60,7 @@ describe.each(dialects)('OAuth clients on %s', (dialect) => {
       tenant: 'acme',
       roles: ['svc'],
       admin: false,
+      introspect: false,
       tokenTtlSeconds: 300,
       metadata: { team: 'payments' },
       createdAt: new Date(t.clock.now).toISOString(),

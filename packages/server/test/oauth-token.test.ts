@@ -119,7 +119,7 @@ describe.each(dialects)('the token endpoint on %s', (dialect) => {
       expect(metadata).toMatchObject({
         issuer: base,
         token_endpoint: `${base}/oauth2/token`,
-        grant_types_supported: ['client_credentials'],
+        grant_types_supported: ['client_credentials', 'refresh_token'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       });
       for (const absent of ['authorization_endpoint', 'response_types_supported', 'scopes_supported']) {
@@ -329,10 +329,10 @@ describe.each(dialects)('the token endpoint on %s', (dialect) => {
         'unsupported_grant_type',
       ],
       [
-        'the refresh_token grant (not yet)',
+        'the refresh_token grant, by a client not registered for it',
         () => token('grant_type=refresh_token&refresh_token=x', auth),
         400,
-        'unsupported_grant_type',
+        'unauthorized_client',
       ],
       ['no client authentication', () => token('grant_type=client_credentials'), 401, 'invalid_client'],
       [

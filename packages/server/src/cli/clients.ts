@@ -44,6 +44,7 @@ function describeClient(client: OAuthClientView): string {
     ['tenant', client.tenant],
     ['roles', client.roles.join(', ') || null],
     ['admin', String(client.admin)],
+    ['introspect', String(client.introspect)],
     ['token ttl', client.tokenTtlSeconds === null ? 'default (tokens.access_token_ttl)' : `${client.tokenTtlSeconds}s`],
     ['metadata', Object.keys(client.metadata).length > 0 ? JSON.stringify(client.metadata) : null],
     ['created', `${client.createdAt}${client.createdBy ? ` by ${client.createdBy}` : ''}`],
@@ -86,6 +87,7 @@ interface CreateOptions extends StoreOptions {
   tenant?: string;
   role: string[];
   admin: boolean;
+  introspect: boolean;
   tokenTtl?: string;
   authMethod?: string;
 }
@@ -135,6 +137,7 @@ export function registerClientsCommands(program: Command): void {
     .option('--tenant <tenant>', 'tenant id')
     .option('--role <role>', 'a role (repeatable)', collect, [])
     .option('--admin', 'its tokens carry admin rights', false)
+    .option('--introspect', 'it may ask POST /oauth2/introspect about any credential', false)
     .option('--token-ttl <duration>', 'lifetime of its access tokens, e.g. 15m (default: tokens.access_token_ttl)')
     .addOption(
       new Option('--auth-method <method>', 'how it authenticates (default client_secret_basic)').choices(
@@ -149,6 +152,7 @@ export function registerClientsCommands(program: Command): void {
           audiences: options.audience,
           roles: options.role,
           admin: Boolean(options.admin),
+          introspect: Boolean(options.introspect),
           ...(options.grantType.length > 0 ? { grantTypes: options.grantType as CreateClientInput['grantTypes'] } : {}),
           ...given({
             tenant: options.tenant,

@@ -23,6 +23,7 @@ export const clientViewSchema = z.object({
   tenant: z.string().nullable(),
   roles: z.array(z.string()),
   admin: z.boolean(),
+  introspect: z.boolean(),
   tokenTtlSeconds: z.number().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   createdAt: z.string(),

@@ -1,13 +1,17 @@
 import type { FailureAuditor } from '../authn/failure-auditor.js';
 import type { Capability, CapabilityContext } from '../capability.js';
+import { RefreshTokenGrant } from '../refresh-tokens/refresh-token-grant.js';
+import { RefreshTokenRepository } from '../refresh-tokens/repository.js';
+import { type AccessTokenRevoker, RefreshTokenService } from '../refresh-tokens/service.js';
 import type { TokenSigner } from '../tokens/signer.js';
+import { AccessTokenIssuer } from './access-token-issuer.js';
 import { registerAdminClientRoutes } from './admin-routes.js';
 import { ClientAuthenticator } from './client-authentication.js';
 import { ClientCredentialsGrant } from './client-credentials-grant.js';
 import { CLIENT_AUTH_METHODS } from './inputs.js';
 import { type OAuthClientRecord, OAuthClientRepository } from './repository.js';
 import { OAuthClientService } from './service.js';
-import { registerTokenEndpoint, SUPPORTED_GRANT_TYPES, TOKEN_ENDPOINT_PATH } from './token-endpoint.js';
+import { registerTokenEndpoint, TOKEN_ENDPOINT_PATH } from './token-endpoint.js';
 
 /** The OAuth 2.0 clients capability: what `createOAuthClients` returns beyond every capability's parts. */
 export interface OAuthClients extends Capability {
@@ -18,6 +22,12 @@ export interface OAuthClients extends Capability {
    * the id is unknown, the secret wrong or the client disabled. For HTTP Basic on the decision path.
    */
   authenticateClient(clientId: string, secret: string): Promise<OAuthClientRecord | null>;
+  /** Authenticates the callers of the OAuth endpoints (token, introspection, revocation). */
+  readonly clientAuthenticator: ClientAuthenticator;
+  /** The refresh tokens the token endpoint issues and rotates: introspection and revocation ask them too. */
+  readonly refreshTokens: RefreshTokenService;
+  /** Reads a client (the introspection of a refresh token checks its client is still enabled). */
+  findClient(clientId: string): Promise<OAuthClientRecord | null>;
 }
 
 export interface OAuthClientsOptions {
@@ -25,12 +35,15 @@ export interface OAuthClientsOptions {
   signer: TokenSigner;
   /** The engine's failure auditor, so failed client authentications count against the same audit budgets. */
   failures: FailureAuditor;
+  /** The jti deny-list: where a revoked refresh token family sends its access tokens. */
+  revocations: AccessTokenRevoker;
 }
 
 /**
  * OAuth 2.0 clients (service accounts) end to end: the repository (secrets as HMAC-SHA256 digests with the
  * pepper), the management service, the admin routes under /v1/admin/clients, client authentication and the token
- * endpoint `POST /oauth2/token` with the client credentials grant, and their part of the discovery document.
+ * endpoint `POST /oauth2/token` with the client credentials and refresh token grants (refresh tokens rotate on
+ * every use; `refresh-tokens/`), and their part of the discovery document.
  * No cache: the token endpoint reads the client on every request, so a disabled client is refused at once on every
  * instance.
  */
@@ -45,25 +58,34 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
     now,
   });
   const authenticator = new ClientAuthenticator({ repository, pepper: secrets.pepper, now });
-  const grant = new ClientCredentialsGrant({
-    signer: options.signer,
-    defaultTtlMs: config.tokens.access_token_ttl,
+  const issuer = new AccessTokenIssuer({ signer: options.signer, defaultTtlMs: config.tokens.access_token_ttl, now });
+  const refreshTokens = new RefreshTokenService({
+    repository: new RefreshTokenRepository(database.db),
+    audit,
+    revoker: options.revocations,
+    pepper: secrets.pepper,
+    familyTtlMs: config.tokens.refresh_token_ttl,
+    idleTtlMs: config.tokens.refresh_token_idle_ttl,
     now,
   });
+  const grants = [new ClientCredentialsGrant(issuer, refreshTokens), new RefreshTokenGrant(issuer, refreshTokens)];
 
   return {
     name: 'oauth_clients',
     service,
     authenticators: [],
+    clientAuthenticator: authenticator,
+    refreshTokens,
+    findClient: (clientId) => repository.findById(clientId),
     authenticateClient: async (clientId, secret) => {
       const result = await authenticator.authenticate({ method: 'client_secret_basic', clientId, secret });
       return result.ok ? result.client : null;
     },
     adminRoutes: (scope, api) => registerAdminClientRoutes(scope, service, api),
-    publicRoutes: (scope) => registerTokenEndpoint(scope, { authenticator, grant, failures: options.failures }),
+    publicRoutes: (scope) => registerTokenEndpoint(scope, { authenticator, grants, failures: options.failures }),
     discoveryMetadata: (issuer) => ({
       token_endpoint: `${issuer}${TOKEN_ENDPOINT_PATH}`,
-      grant_types_supported: [...SUPPORTED_GRANT_TYPES],
+      grant_types_supported: grants.map((grant) => grant.grantType),
       token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     }),
     start() {},

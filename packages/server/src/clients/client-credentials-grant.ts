@@ -1,33 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { WardenError } from '../errors/warden-error.js';
 import { isScopeToken } from '../identity/names.js';
-import type { TokenSigner } from '../tokens/signer.js';
+import type { RefreshTokenService } from '../refresh-tokens/service.js';
+import { type AccessTokenIssuer, type TokenResponse, tokenResponse } from './access-token-issuer.js';
 import type { OAuthClientRecord } from './repository.js';
+import type { TokenGrant, TokenRequestParameters } from './token-grant.js';
 
-/** What a client credentials token request asks for beyond the grant type (RFC 6749 4.4.2, RFC 8707). */
-export interface ClientCredentialsRequest {
-  /** `scope`: space-separated; absent: every scope the client may have. */
-  scope?: string | undefined;
+/** The audience a token request asks for (RFC 8707 `resource`, or `audience`). */
+export interface AudienceRequest {
   /** `audience` (RFC 8693's name, used by many clients): one of the client's audiences. */
   audience?: string | undefined;
   /** `resource` (RFC 8707): an absolute URI, one of the client's audiences. Sent at most once here. */
   resources: readonly string[];
-}
-
-/** The successful token response (RFC 6749 section 5.1). */
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  /** The granted scopes, space-separated; absent when the token carries none. */
-  scope?: string;
-}
-
-export interface ClientCredentialsGrantOptions {
-  signer: TokenSigner;
-  /** Lifetime of access tokens for clients without one of their own (`tokens.access_token_ttl`), in ms. */
-  defaultTtlMs: number;
-  now: () => number;
 }
 
 /**
@@ -53,7 +36,7 @@ export function grantedScopes(client: OAuthClientRecord, requested: string | und
  * audiences (the issuer itself when it has none), or by default its first. RFC 8707 and RFC 8693 name the
  * refusal `invalid_target`; a resource must be an absolute URI without a fragment.
  */
-export function grantedAudience(client: OAuthClientRecord, issuer: string, request: ClientCredentialsRequest): string {
+export function grantedAudience(client: OAuthClientRecord, issuer: string, request: AudienceRequest): string {
   const allowed = client.audiences.length > 0 ? client.audiences : [issuer];
   if (request.audience !== undefined && request.resources.length > 0) {
     throw new WardenError('invalid_request', 'Give audience or resource, not both.');
@@ -74,35 +57,33 @@ export function grantedAudience(client: OAuthClientRecord, issuer: string, reque
 }
 
 /**
- * The client credentials grant (RFC 6749 section 4.4): an access token for the client itself, a JWT by RFC 9068
- * (`typ: at+jwt`; `iss`, `sub` = `client_id` = the client id, `aud`, `iat`, `exp`, a random `jti`, `scope`, and
- * the client's `tenant`, `roles` and `admin` when it has them), signed with Warden's active signing key.
+ * The client credentials grant (RFC 6749 section 4.4): an access token for the client itself (`sub` = `client_id`).
+ * A client registered with the refresh_token grant type also gets a refresh token (as Keycloak offers for this
+ * grant): a long-running daemon can then renew its access without presenting its secret again.
  */
-export class ClientCredentialsGrant {
-  constructor(private readonly options: ClientCredentialsGrantOptions) {}
+export class ClientCredentialsGrant implements TokenGrant {
+  readonly grantType = 'client_credentials' as const;
 
-  async issue(client: OAuthClientRecord, request: ClientCredentialsRequest): Promise<TokenResponse> {
-    const { signer, defaultTtlMs, now } = this.options;
-    const scopes = grantedScopes(client, request.scope);
-    const audience = grantedAudience(client, signer.issuer, request);
-    const issuedAt = Math.floor(now() / 1000);
-    const lifetime = Math.floor((client.tokenTtlMs ?? defaultTtlMs) / 1000);
-    const scope = scopes.join(' ');
-    const token = await signer.sign(
-      {
-        sub: client.id,
-        aud: audience,
-        iat: issuedAt,
-        exp: issuedAt + lifetime,
-        jti: randomBytes(16).toString('base64url'),
-        client_id: client.id,
-        ...(scope !== '' ? { scope } : {}),
-        ...(client.tenant !== null ? { tenant: client.tenant } : {}),
-        ...(client.roles.length > 0 ? { roles: client.roles } : {}),
-        ...(client.admin ? { admin: true } : {}),
-      },
-      'at+jwt',
-    );
-    return { access_token: token, token_type: 'Bearer', expires_in: lifetime, ...(scope !== '' ? { scope } : {}) };
+  constructor(
+    private readonly issuer: AccessTokenIssuer,
+    private readonly refreshTokens: RefreshTokenService,
+  ) {}
+
+  async issue(client: OAuthClientRecord, parameters: TokenRequestParameters): Promise<TokenResponse> {
+    const scopes = grantedScopes(client, parameters.one('scope'));
+    const audience = grantedAudience(client, this.issuer.issuer, {
+      audience: parameters.one('audience'),
+      resources: parameters.all('resource'),
+    });
+    const access = await this.issuer.issue(client, { subject: client.id, scopes, audience });
+    if (!client.grantTypes.includes('refresh_token')) return tokenResponse(access);
+    const refreshToken = await this.refreshTokens.issue({
+      client,
+      subject: client.id,
+      scopes,
+      audience,
+      access: { jti: access.jti, expiresAt: access.expiresAt },
+    });
+    return tokenResponse(access, refreshToken);
   }
 }

@@ -8,8 +8,8 @@ export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post']
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 /**
- * The grant types a client may be allowed. `refresh_token` is accepted as a registration now; the token endpoint
- * answers it with `unsupported_grant_type` until the grant exists.
+ * The grant types a client may be allowed. A client with `refresh_token` gets a refresh token with each access
+ * token and may exchange it at the token endpoint.
  */
 export const CLIENT_GRANT_TYPES = ['client_credentials', 'refresh_token'] as const;
 export type ClientGrantType = (typeof CLIENT_GRANT_TYPES)[number];
@@ -57,6 +57,8 @@ export const createClientInput = z.strictObject({
   tenant: label.nullable().optional(),
   roles: uniqueList(roleName, 100).default([]),
   admin: z.boolean().default(false),
+  /** May call `POST /oauth2/introspect` about any credential (a trusted daemon or gateway). */
+  introspect: z.boolean().default(false),
   /** Lifetime of its access tokens (`15m`); default `tokens.access_token_ttl`. */
   tokenTtl: durationText.optional(),
   authMethod: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),

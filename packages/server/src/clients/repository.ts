@@ -24,6 +24,8 @@ export interface OAuthClientRecord {
   tenant: string | null;
   roles: string[];
   admin: boolean;
+  /** May call the introspection endpoint. */
+  mayIntrospect: boolean;
   /** Lifetime of its access tokens in milliseconds; null: the configured default. */
   tokenTtlMs: number | null;
   metadata: Record<string, unknown>;
@@ -60,6 +62,7 @@ function fromRow(row: Selectable<OAuthClientTable>): OAuthClientRecord {
     tenant: row.tenant,
     roles: JSON.parse(row.roles) as string[],
     admin: Number(row.admin) === 1,
+    mayIntrospect: Number(row.may_introspect) === 1,
     tokenTtlMs: numberOrNull(row.token_ttl_ms),
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     createdAt: Number(row.created_at),
@@ -86,6 +89,7 @@ function toRow(record: OAuthClientRecord): OAuthClientTable {
     tenant: record.tenant,
     roles: JSON.stringify(record.roles),
     admin: record.admin ? 1 : 0,
+    may_introspect: record.mayIntrospect ? 1 : 0,
     token_ttl_ms: record.tokenTtlMs,
     metadata: JSON.stringify(record.metadata),
     created_at: record.createdAt,

@@ -72,6 +72,7 @@ export class OAuthClientService {
       tenant: fields.tenant ?? null,
       roles: fields.roles,
       admin: fields.admin,
+      mayIntrospect: fields.introspect,
       tokenTtlMs: fields.tokenTtl ?? null,
       metadata: fields.metadata,
       createdAt: now,
@@ -86,6 +87,7 @@ export class OAuthClientService {
       scopes: record.scopes,
       audiences: record.audiences,
       admin: record.admin,
+      introspect: record.mayIntrospect,
     });
     return { client_id: record.id, client_secret: secret, client: toClientView(record, now) };
   }

@@ -15,6 +15,8 @@ export interface OAuthClientView {
   tenant: string | null;
   roles: string[];
   admin: boolean;
+  /** May call the introspection endpoint (`POST /oauth2/introspect`). */
+  introspect: boolean;
   /** Lifetime of its access tokens; null: `tokens.access_token_ttl`. */
   tokenTtlSeconds: number | null;
   metadata: Record<string, unknown>;
@@ -41,6 +43,7 @@ export function toClientView(record: OAuthClientRecord, now: number): OAuthClien
     tenant: record.tenant,
     roles: record.roles,
     admin: record.admin,
+    introspect: record.mayIntrospect,
     tokenTtlSeconds: record.tokenTtlMs === null ? null : Math.floor(record.tokenTtlMs / 1000),
     metadata: record.metadata,
     createdAt: iso(record.createdAt)!,

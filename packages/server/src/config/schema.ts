@@ -596,6 +596,45 @@ const configSections = z.strictObject({
         clock_skew: documented(duration().default(30_000), {
           description: "Leeway when checking a token's `exp`, `nbf` and `iat` against this machine's clock.",
         }),
+        refresh_token_ttl: documented(
+          duration()
+            .default(30 * 86_400_000)
+            .refine((ms) => ms >= 60_000, 'must be at least 1m'),
+          {
+            description:
+              'Absolute lifetime of a refresh token family: rotation never extends it past this, counted from the ' +
+              'grant that started the family. Refresh tokens go to clients registered with the `refresh_token` ' +
+              'grant type.',
+          },
+        ),
+        refresh_token_idle_ttl: documented(
+          duration()
+            .default(7 * 86_400_000)
+            .refine((ms) => ms >= 60_000, 'must be at least 1m'),
+          {
+            description:
+              'A refresh token not used within this long expires (each rotation starts the time again, within ' +
+              '`tokens.refresh_token_ttl`).',
+          },
+        ),
+        revocation: documented(
+          z
+            .strictObject({
+              poll_interval: documented(
+                duration()
+                  .default(250)
+                  .refine((ms) => ms >= 50 && ms <= 1000, 'must be between 50ms and 1s'),
+                {
+                  description:
+                    'Each instance reads the access tokens revoked by other instances this often: the bound on a ' +
+                    'revocation reaching every instance (at once on the instance that revoked). While the reads ' +
+                    'fail, each decision on a Warden token asks the store (fail closed).',
+                },
+              ),
+            })
+            .prefault({}),
+          { description: 'The deny-list of revoked access tokens (by `jti`, kept until their `exp`).' },
+        ),
         cache: documented(
           z
             .strictObject({

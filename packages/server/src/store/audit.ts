@@ -13,7 +13,9 @@ export type AuditAction =
   | 'oauth_client.enable'
   | 'oauth_client.delete'
   | 'signing_key.create'
-  | 'signing_key.rotate';
+  | 'signing_key.rotate'
+  | 'refresh_token.revoke'
+  | 'access_token.revoke';
 
 /** An audit record. It names keys by id only: never a secret, hash, token or password. */
 export interface AuditEvent {

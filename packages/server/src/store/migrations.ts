@@ -146,6 +146,49 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.alterTable('signing_keys').dropColumn('predecessor').execute();
       },
     },
+    '0004_refresh_tokens_revocations': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('oauth_clients')
+          .addColumn('may_introspect', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // Refresh tokens, by family (one grant and its rotations); the secret as HMAC-SHA256 with the pepper.
+        await db.schema
+          .createTable('refresh_tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('family_id', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('secret_salt', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('audience', 'text', (c) => c.notNull())
+          .addColumn('access_jti', 'text', (c) => c.notNull())
+          .addColumn('access_expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('family_expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('rotated_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .addColumn('revoked_reason', 'text')
+          .execute();
+        await db.schema.createIndex('refresh_tokens_family').on('refresh_tokens').column('family_id').execute();
+        await db.schema.createIndex('refresh_tokens_client').on('refresh_tokens').column('client_id').execute();
+        // The jti deny-list: every instance polls "revoked since T".
+        await db.schema
+          .createTable('revoked_tokens')
+          .addColumn('jti', 'text', (c) => c.primaryKey())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('revoked_tokens_revoked_at').on('revoked_tokens').column('revoked_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('revoked_tokens').execute();
+        await db.schema.dropTable('refresh_tokens').execute();
+        await db.schema.alterTable('oauth_clients').dropColumn('may_introspect').execute();
+      },
+    },
   };
 }
 

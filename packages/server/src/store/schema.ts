@@ -82,6 +82,42 @@ export interface OAuthClientTable {
   created_by: string | null;
   disabled_at: number | null;
   updated_at: number;
+  /** 1: the client may call the introspection endpoint (RFC 7662) about any credential. */
+  may_introspect: number;
+}
+
+/**
+ * One refresh token (opaque, RFC 6749 section 6) of a family: the tokens that descend from one grant by rotation.
+ * Only an HMAC-SHA256 digest of its secret is stored. `access_jti` is the access token issued with it, so revoking
+ * the family can deny-list the access tokens of the grant too (SECURITY.md #30).
+ */
+export interface RefreshTokenTable {
+  id: string;
+  family_id: string;
+  client_id: string;
+  subject: string;
+  secret_hash: string;
+  secret_salt: string;
+  scopes: string;
+  audience: string;
+  access_jti: string;
+  access_expires_at: number;
+  created_at: number;
+  /** When this token expires unused (idle lifetime, never past the family's). */
+  expires_at: number;
+  /** When the family ends, however often it rotates (absolute lifetime). */
+  family_expires_at: number;
+  /** When it was exchanged for its successor: presenting it again is a replay. */
+  rotated_at: number | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+/** Access tokens revoked before their `exp` (the jti deny-list), kept until then. */
+export interface RevokedTokenTable {
+  jti: string;
+  expires_at: number;
+  revoked_at: number;
 }
 
 export interface DatabaseSchema {
@@ -90,4 +126,6 @@ export interface DatabaseSchema {
   settings: SettingTable;
   signing_keys: SigningKeyTable;
   oauth_clients: OAuthClientTable;
+  refresh_tokens: RefreshTokenTable;
+  revoked_tokens: RevokedTokenTable;
 }

@@ -1,7 +1,7 @@
 import type { Principal } from '@warden/sdk';
 import type { VerifiedToken as Verdict } from './token-verifier.js';
 
-interface CacheEntry {
+export interface VerifiedTokenEntry {
   /** The successful verification result, allocated once: a hit returns this object. */
   allowed: { ok: true; principal: Principal };
   /** The token's `exp` in epoch milliseconds: the entry is never served past it. */
@@ -17,7 +17,7 @@ interface CacheEntry {
  * evicts every entry of that jti. Bounded: when full, the oldest entries go first (Map order is insertion order).
  */
 export class VerifiedTokenCache {
-  private readonly byDigest = new Map<string, CacheEntry>();
+  private readonly byDigest = new Map<string, VerifiedTokenEntry>();
   private readonly digestsByJti = new Map<string, Set<string>>();
 
   constructor(
@@ -29,28 +29,28 @@ export class VerifiedTokenCache {
     return this.byDigest.size;
   }
 
-  get(digest: string): { ok: true; principal: Principal } | undefined {
+  get(digest: string): VerifiedTokenEntry | undefined {
     const entry = this.byDigest.get(digest);
     if (entry === undefined) return undefined;
-    if (this.now() < entry.expiresAt) return entry.allowed;
+    if (this.now() < entry.expiresAt) return entry;
     this.remove(digest, entry);
     return undefined;
   }
 
-  set(digest: string, verdict: Verdict): { ok: true; principal: Principal } {
-    const allowed = { ok: true as const, principal: verdict.principal };
-    if (this.maxEntries <= 0) return allowed;
+  set(digest: string, verdict: Verdict): VerifiedTokenEntry {
+    const jti = verdict.revocableId;
+    const entry = { allowed: { ok: true as const, principal: verdict.principal }, expiresAt: verdict.expiresAt, jti };
+    if (this.maxEntries <= 0) return entry;
     while (this.byDigest.size >= this.maxEntries) {
       const oldest = this.byDigest.keys().next().value as string;
       this.remove(oldest, this.byDigest.get(oldest)!);
     }
-    const jti = verdict.revocableId;
-    this.byDigest.set(digest, { allowed, expiresAt: verdict.expiresAt, jti });
-    if (jti === undefined) return allowed;
+    this.byDigest.set(digest, entry);
+    if (jti === undefined) return entry;
     const digests = this.digestsByJti.get(jti);
     if (digests) digests.add(digest);
     else this.digestsByJti.set(jti, new Set([digest]));
-    return allowed;
+    return entry;
   }
 
   /** Forgets every verified token with this jti (a revocation). */
@@ -64,7 +64,7 @@ export class VerifiedTokenCache {
     this.digestsByJti.clear();
   }
 
-  private remove(digest: string, entry: CacheEntry): void {
+  private remove(digest: string, entry: VerifiedTokenEntry): void {
     this.byDigest.delete(digest);
     if (entry.jti === undefined) return;
     const digests = this.digestsByJti.get(entry.jti);

@@ -16,7 +16,7 @@ export interface VerificationKeys {
 export interface WardenTokenVerifierOptions {
   /** The `iss` every accepted token carries: Warden's own issuer URL. */
   issuer: string;
-  /** A token is accepted when its `aud` holds at least one of these. */
+  /** A token is accepted when its `aud` holds at least one of these; empty: any audience (introspection). */
   audiences: readonly string[];
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. */
   clockToleranceSeconds: number;
@@ -53,7 +53,7 @@ export class WardenTokenVerifier implements TokenVerifier {
     try {
       ({ payload } = await jwtVerify(token, this.getKey, {
         issuer: this.options.issuer,
-        audience: [...this.options.audiences],
+        ...(this.options.audiences.length > 0 ? { audience: [...this.options.audiences] } : {}),
         typ: 'at+jwt',
         clockTolerance: this.options.clockToleranceSeconds,
         currentDate: new Date(this.options.now()),
