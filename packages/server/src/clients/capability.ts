@@ -68,6 +68,7 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
     idleTtlMs: config.tokens.refresh_token_idle_ttl,
     now,
   });
+  let cleanup: NodeJS.Timeout | null = null;
   const grants = [new ClientCredentialsGrant(issuer, refreshTokens), new RefreshTokenGrant(issuer, refreshTokens)];
 
   return {
@@ -88,8 +89,17 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
       grant_types_supported: grants.map((grant) => grant.grantType),
       token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     }),
-    start() {},
+    start() {
+      // Ended refresh token families are deleted hourly, by every instance (deleting twice is harmless).
+      cleanup ??= setInterval(() => {
+        refreshTokens.deleteEnded().catch((error: unknown) => context.reportFault('refresh token cleanup', error));
+      }, 3_600_000);
+      cleanup.unref();
+    },
     flush: async () => {},
-    stop: async () => {},
+    stop: async () => {
+      if (cleanup) clearInterval(cleanup);
+      cleanup = null;
+    },
   };
 }

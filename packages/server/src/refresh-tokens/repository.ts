@@ -110,6 +110,17 @@ export class RefreshTokenRepository {
     return rows.map((row) => ({ jti: row.access_jti, expiresAt: Number(row.access_expires_at) }));
   }
 
+  /** Whether any token of the family is revoked (a revocation revokes them all). */
+  async familyRevoked(familyId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('refresh_tokens')
+      .select('id')
+      .where('family_id', '=', familyId)
+      .where('revoked_at', 'is not', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Deletes families that ended before `before` (nothing in them can be used or asked about any more). */
   async deleteEndedBefore(before: number): Promise<void> {
     await this.db.deleteFrom('refresh_tokens').where('family_expires_at', '<', before).execute();

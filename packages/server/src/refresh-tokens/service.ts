@@ -72,6 +72,13 @@ export class RefreshTokenService {
       revokedAt: null,
       revokedReason: null,
     });
+    // A replay of the token this one replaces may have revoked the family while this one was being issued: that
+    // revocation missed the new row, so do it again, now that the row is there, and refuse.
+    if (state.family !== undefined && (await this.options.repository.familyRevoked(state.family.id))) {
+      const accessTokens = await this.options.repository.revokeFamily(state.family.id, 'reuse', now);
+      await this.options.revoker.revoke(accessTokens);
+      throw new WardenError('invalid_grant', 'The refresh token is invalid, expired or revoked.');
+    }
     return minted.token;
   }
 
@@ -124,6 +131,11 @@ export class RefreshTokenService {
     const now = this.options.now();
     if (record === null || record.revokedAt !== null || record.rotatedAt !== null) return null;
     return now < record.expiresAt && now < record.familyExpiresAt ? record : null;
+  }
+
+  /** Deletes the families that ended a day ago or more: nothing in them can be used or asked about. */
+  async deleteEnded(): Promise<void> {
+    await this.options.repository.deleteEndedBefore(this.options.now() - 86_400_000);
   }
 
   /** The record whose secret the presented token holds, or null; the secret is compared in constant time. */
