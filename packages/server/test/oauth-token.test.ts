@@ -26,7 +26,8 @@ interface Issued {
 
 /**
  * `POST /oauth2/token` and the client credentials grant through a listening `buildApp`, with plain `fetch` as the
- * client (openid-client is not installed) and jose verifying the tokens against the served JWKS.
+ * client and jose verifying the tokens against the served JWKS (openid-client-interop.test.ts has an independent
+ * client).
  */
 describe.each(dialects)('the token endpoint on %s', (dialect) => {
   let t: TestApp;
