@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssertionReplayRepository } from '../src/clients/assertion-replay.js';
+import { ClientAssertionVerifier } from '../src/clients/client-assertion.js';
 import { ClientAuthenticator, type PresentedClient } from '../src/clients/client-authentication.js';
 import { OAuthClientRepository, type StoredSecret } from '../src/clients/repository.js';
 import { clientSecretMatches, mintClientSecret } from '../src/clients/secrets.js';
@@ -53,6 +55,7 @@ describe.each(dialects)('OAuth clients on %s', (dialect) => {
       id: client_id,
       name: 'orders service',
       status: 'active',
+      jwks: null,
       authMethod: 'client_secret_basic',
       grantTypes: ['client_credentials'],
       scopes: ['orders.read', 'orders.write'],
@@ -239,10 +242,18 @@ describe.each(dialects)('OAuth clients on %s', (dialect) => {
     /** The real authenticator, its secret comparisons counted. */
     function countingAuthenticator() {
       let comparisons = 0;
+      const repository = new OAuthClientRepository(t.warden.database.db);
       const authenticator = new ClientAuthenticator({
-        repository: new OAuthClientRepository(t.warden.database.db),
+        repository,
         pepper: pepper(),
         now: () => t.clock.now,
+        assertions: new ClientAssertionVerifier({
+          repository,
+          replay: new AssertionReplayRepository(t.warden.database.db),
+          audiences: [],
+          clockToleranceSeconds: 0,
+          now: () => t.clock.now,
+        }),
         secretMatches: (stored: StoredSecret, presented: string) => {
           comparisons += 1;
           return clientSecretMatches(pepper(), stored, presented);

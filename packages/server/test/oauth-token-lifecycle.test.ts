@@ -70,8 +70,9 @@ describe.each(dialects)('refresh, introspection and revocation on %s', (dialect)
       },
     });
     await t.app.listen({ host: '127.0.0.1', port });
-    const create = (input: Parameters<TestApp['warden']['clients']['create']>[0]) =>
-      t.warden.clients.create(input, { actor: 'test' });
+    // Every client here has a secret.
+    const create = async (input: Parameters<TestApp['warden']['clients']['create']>[0]) =>
+      (await t.warden.clients.create(input, { actor: 'test' })) as Issued;
     daemon = await create({ name: 'gateway', introspect: true });
     worker = await create({
       name: 'worker',
@@ -321,8 +322,8 @@ describe.each(dialects)('refresh, introspection and revocation on %s', (dialect)
       expect(metadata).toMatchObject({
         introspection_endpoint: `${base}/oauth2/introspect`,
         revocation_endpoint: `${base}/oauth2/revoke`,
-        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       });
     });
   });

@@ -52,8 +52,9 @@ describe.each(dialects)('the token endpoint on %s', (dialect) => {
       typ: 'at+jwt',
       currentDate: new Date(t.clock.now),
     });
-  const register = (input: Parameters<TestApp['warden']['clients']['create']>[0]) =>
-    t.warden.clients.create(input, { actor: 'test' });
+  // Every client here has a secret.
+  const register = async (input: Parameters<TestApp['warden']['clients']['create']>[0]) =>
+    (await t.warden.clients.create(input, { actor: 'test' })) as Issued;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -121,7 +122,7 @@ describe.each(dialects)('the token endpoint on %s', (dialect) => {
         issuer: base,
         token_endpoint: `${base}/oauth2/token`,
         grant_types_supported: ['client_credentials', 'refresh_token'],
-        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       });
       for (const absent of ['authorization_endpoint', 'response_types_supported', 'scopes_supported']) {
         expect(metadata).not.toHaveProperty(absent);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import {
   CLIENT_AUTH_METHODS,
@@ -7,7 +8,7 @@ import {
   listClientsInput,
   rotateClientSecretInput,
 } from '../clients/inputs.js';
-import { type IssuedClientSecret, tokenTtlProblem } from '../clients/service.js';
+import { type IssuedClientSecret, type IssuedKeyClient, tokenTtlProblem } from '../clients/service.js';
 import type { OAuthClientView } from '../clients/view.js';
 import { loadConfig } from '../config/load.js';
 import { WardenError } from '../errors/warden-error.js';
@@ -57,7 +58,27 @@ function describeClient(client: OAuthClientView): string {
     .join('\n');
 }
 
-function describeIssued(issued: IssuedClientSecret, closing: string[]): string {
+/** The JSON of `--jwks FILE`; the file's contents are never quoted back (it may be a private key by mistake). */
+function readJwksFile(file: string): CreateClientInput['jwks'] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new WardenError('invalid_request', `--jwks: cannot read ${file}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    return JSON.parse(text) as CreateClientInput['jwks'];
+  } catch {
+    throw new WardenError('invalid_request', `--jwks: ${file} is not JSON (a JWKS: {"keys": [...]})`);
+  }
+}
+
+function describeIssued(issued: IssuedClientSecret | IssuedKeyClient, closing: string[]): string {
+  if (issued.client_secret === null) {
+    return [describeClient(issued.client), '', ...closing, 'It authenticates with its private key (private_key_jwt).']
+      .join('\n')
+      .trimEnd();
+  }
   return [
     `client secret    ${issued.client_secret}`,
     describeClient(issued.client),
@@ -90,6 +111,7 @@ interface CreateOptions extends StoreOptions {
   introspect: boolean;
   tokenTtl?: string;
   authMethod?: string;
+  jwks?: string;
 }
 
 interface ListOptions extends StoreOptions {
@@ -144,6 +166,7 @@ export function registerClientsCommands(program: Command): void {
         CLIENT_AUTH_METHODS,
       ),
     )
+    .option('--jwks <file>', 'a JSON file with the public keys of a private_key_jwt client ({"keys": [...]})')
     .action(async (options: CreateOptions) =>
       runCommand(async () => {
         const input: CreateClientInput = {
@@ -159,6 +182,7 @@ export function registerClientsCommands(program: Command): void {
             tokenTtl: options.tokenTtl,
             authMethod: options.authMethod as CreateClientInput['authMethod'],
           }),
+          ...(options.jwks !== undefined ? { jwks: readJwksFile(options.jwks) } : {}),
         };
         // Checked before the store is opened: a mistyped flag neither creates a store nor names a field.
         const fields = parseFlagInput(createClientInput, input, REPEATED_FLAGS);

@@ -17,6 +17,7 @@ export const clientViewSchema = z.object({
   name: z.string(),
   status: z.enum(['active', 'disabled']),
   authMethod: z.enum(CLIENT_AUTH_METHODS),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
   grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)),
   scopes: z.array(z.string()),
   audiences: z.array(z.string()),
@@ -35,7 +36,10 @@ export const clientViewSchema = z.object({
 
 const issuedSecretSchema = z.object({
   client_id: z.string(),
-  client_secret: z.string().describe('The plaintext secret: shown once, store it now'),
+  client_secret: z
+    .string()
+    .nullable()
+    .describe('The plaintext secret: shown once, store it now (null for a private_key_jwt client)'),
   client: clientViewSchema,
 });
 

@@ -1,3 +1,4 @@
+import { ASYMMETRIC_ALGORITHMS } from '@warden/sdk/verifier';
 import type { FailureAuditor } from '../authn/failure-auditor.js';
 import type { Capability, CapabilityContext } from '../capability.js';
 import { RefreshTokenGrant } from '../refresh-tokens/refresh-token-grant.js';
@@ -6,12 +7,15 @@ import { type AccessTokenRevoker, RefreshTokenService } from '../refresh-tokens/
 import type { TokenSigner } from '../tokens/signer.js';
 import { AccessTokenIssuer } from './access-token-issuer.js';
 import { registerAdminClientRoutes } from './admin-routes.js';
+import { AssertionReplayRepository } from './assertion-replay.js';
+import { ClientAssertionVerifier } from './client-assertion.js';
 import { ClientAuthenticator } from './client-authentication.js';
 import { ClientCredentialsGrant } from './client-credentials-grant.js';
 import { CLIENT_AUTH_METHODS } from './inputs.js';
+import { OAUTH_ENDPOINT_PATHS, TOKEN_ENDPOINT_PATH } from './oauth-endpoint.js';
 import { type OAuthClientRecord, OAuthClientRepository } from './repository.js';
 import { OAuthClientService } from './service.js';
-import { registerTokenEndpoint, TOKEN_ENDPOINT_PATH } from './token-endpoint.js';
+import { registerTokenEndpoint } from './token-endpoint.js';
 
 /** The OAuth 2.0 clients capability: what `createOAuthClients` returns beyond every capability's parts. */
 export interface OAuthClients extends Capability {
@@ -57,7 +61,15 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
     maxTokenTtlMs: config.signing_keys.retain_after_retire,
     now,
   });
-  const authenticator = new ClientAuthenticator({ repository, pepper: secrets.pepper, now });
+  const replay = new AssertionReplayRepository(database.db);
+  const assertions = new ClientAssertionVerifier({
+    repository,
+    replay,
+    audiences: [config.issuer, ...OAUTH_ENDPOINT_PATHS.map((path) => `${config.issuer}${path}`)],
+    clockToleranceSeconds: Math.floor(config.tokens.clock_skew / 1000),
+    now,
+  });
+  const authenticator = new ClientAuthenticator({ repository, pepper: secrets.pepper, assertions, now });
   const issuer = new AccessTokenIssuer({ signer: options.signer, defaultTtlMs: config.tokens.access_token_ttl, now });
   const refreshTokens = new RefreshTokenService({
     repository: new RefreshTokenRepository(database.db),
@@ -88,11 +100,14 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
       token_endpoint: `${issuer}${TOKEN_ENDPOINT_PATH}`,
       grant_types_supported: grants.map((grant) => grant.grantType),
       token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      // RFC 8414: required once private_key_jwt is listed.
+      token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGORITHMS],
     }),
     start() {
-      // Ended refresh token families are deleted hourly, by every instance (deleting twice is harmless).
+      // Ended refresh token families and expired assertion jtis are deleted hourly, by every instance (deleting twice is harmless).
       cleanup ??= setInterval(() => {
         refreshTokens.deleteEnded().catch((error: unknown) => context.reportFault('refresh token cleanup', error));
+        replay.deleteExpired(now()).catch((error: unknown) => context.reportFault('client assertion cleanup', error));
       }, 3_600_000);
       cleanup.unref();
     },

@@ -1,12 +1,17 @@
-import type { ClientAuthMethod } from './inputs.js';
+import type { ClientAssertionVerifier } from './client-assertion.js';
+import { JWT_BEARER_ASSERTION } from './client-assertion.js';
 import type { OAuthClientRecord, OAuthClientRepository, StoredSecret } from './repository.js';
 import { clientSecretMatches, isClientId, unmatchableSecret } from './secrets.js';
 
 /** Client credentials as a token request presented them, before anything is looked up. */
-export interface PresentedClient {
-  method: ClientAuthMethod;
-  clientId: string;
-  secret: string;
+export type PresentedClient =
+  | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
+  | { method: 'private_key_jwt'; assertion: string };
+
+/** The client assertion parameters of a request (RFC 7521 section 4.2), when it sent any. */
+export interface PresentedAssertion {
+  type: string | undefined;
+  assertion: string | undefined;
 }
 
 /**
@@ -56,15 +61,20 @@ function basicCredentials(value: string): { clientId: string; secret: string } |
 }
 
 /**
- * Reads the client credentials of a token request: `Authorization: Basic` (client_secret_basic) or `client_id`
- * and `client_secret` in the form body (client_secret_post), exactly one of them. `authorization` is the header as
- * received (an array when it was sent more than once); `clientId` and `clientSecret` are the body parameters.
+ * Reads the client credentials of a token request: `Authorization: Basic` (client_secret_basic), `client_id`
+ * and `client_secret` in the form body (client_secret_post), or a signed `client_assertion` (private_key_jwt),
+ * exactly one of them. `authorization` is the header as received (an array when it was sent more than once);
+ * `clientId`, `clientSecret` and `assertion` are the body parameters.
  */
 export function presentedClient(
   authorization: string | string[] | undefined,
   clientId: string | undefined,
   clientSecret: string | undefined,
+  assertion: PresentedAssertion = { type: undefined, assertion: undefined },
 ): ClientPresentation {
+  if (assertion.type !== undefined || assertion.assertion !== undefined) {
+    return presentedAssertion(authorization, clientSecret, assertion);
+  }
   if (Array.isArray(authorization)) {
     if (authorization.length !== 1) return { kind: 'ambiguous', reason: 'the Authorization header was sent twice' };
     authorization = authorization[0];
@@ -94,8 +104,24 @@ export function presentedClient(
   return { kind: 'presented', client: { method: 'client_secret_post', clientId, secret: clientSecret } };
 }
 
+/** A `client_assertion` (private_key_jwt), alone: with Basic or a secret too, the request is ambiguous. */
+function presentedAssertion(
+  authorization: string | string[] | undefined,
+  clientSecret: string | undefined,
+  { type, assertion }: PresentedAssertion,
+): ClientPresentation {
+  if (authorization !== undefined || clientSecret !== undefined) {
+    return { kind: 'ambiguous', reason: 'the client authenticated twice: use one method per request' };
+  }
+  if (type !== JWT_BEARER_ASSERTION) {
+    return { kind: 'malformed', reason: `client_assertion_type must be ${JWT_BEARER_ASSERTION}` };
+  }
+  if (assertion === undefined) return { kind: 'malformed', reason: 'client_assertion is missing' };
+  return { kind: 'presented', client: { method: 'private_key_jwt', assertion } };
+}
+
 /** Why a presented client was refused: all `invalid_client` on the wire. */
-export type ClientRefusal = 'invalid_credentials' | 'client_disabled' | 'auth_method_mismatch';
+export type ClientRefusal = 'invalid_credentials' | 'client_disabled' | 'auth_method_mismatch' | 'replayed';
 
 export type ClientAuthentication =
   | { ok: true; client: OAuthClientRecord }
@@ -112,6 +138,8 @@ export interface ClientAuthenticatorOptions {
   repository: OAuthClientRepository;
   pepper: Buffer;
   now: () => number;
+  /** Verifies private_key_jwt assertions. */
+  assertions: ClientAssertionVerifier;
   /** Compares a presented secret with a stored digest; tests wrap the real one to count the comparisons. */
   secretMatches?: (stored: StoredSecret, presented: string) => boolean;
 }
@@ -135,6 +163,7 @@ export class ClientAuthenticator {
 
   /** A refusal is a value; only a storage fault rejects. */
   async authenticate(presented: PresentedClient): Promise<ClientAuthentication> {
+    if (presented.method === 'private_key_jwt') return this.options.assertions.authenticate(presented.assertion);
     const wellFormed = isClientId(presented.clientId);
     const client = wellFormed ? await this.options.repository.findById(presented.clientId) : null;
     const now = this.options.now();

@@ -1,10 +1,11 @@
+import { ASYMMETRIC_ALGORITHMS } from '@warden/sdk/verifier';
 import { z } from 'zod';
 import { label, roleName, scopeToken } from '../identity/names.js';
 import { metadataSchema } from '../keys/metadata.js';
 import { parseDuration } from '../util/duration.js';
 
 /** How a client proves who it is at the token endpoint (RFC 6749 section 2.3.1). One per client. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 /**
@@ -39,31 +40,62 @@ const durationText = z
   })
   .transform((value) => parseDuration(value)!);
 
+/** Members of a JWK that only a private or symmetric key has: a registered JWKS holds public keys only. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+/** One public key of a private_key_jwt client (RFC 7517), asymmetric only: RSA, EC or OKP. */
+const publicJwk = z
+  .looseObject({
+    kty: z.enum(['RSA', 'EC', 'OKP']),
+    kid: z.string().min(1).max(200).optional(),
+    alg: z.enum(ASYMMETRIC_ALGORITHMS).optional(),
+    use: z.literal('sig').optional(),
+  })
+  .refine(
+    (jwk) => PRIVATE_JWK_MEMBERS.every((member) => !(member in jwk)),
+    'must be a public key: it holds private key material (never send a private key)',
+  );
+
+/** The JWKS a private_key_jwt client signs its assertions with (RFC 7523): 1-10 public keys. */
+export const clientJwks = z.strictObject({ keys: z.array(publicJwk).min(1).max(10) });
+export type ClientJwks = z.infer<typeof clientJwks>;
+
 /**
  * One schema for registering a client, used by the admin API (JSON body), the CLI (flags) and the programmatic
  * API. Names that reach tokens and identity headers follow `identity/names.ts` (SECURITY.md #50).
  */
-export const createClientInput = z.strictObject({
-  name: label,
-  /** The scopes the client may ask for; a token request without `scope` gets all of them. */
-  scopes: uniqueList(scopeToken, 100).default([]),
-  grantTypes: z
-    .array(z.enum(CLIENT_GRANT_TYPES))
-    .min(1)
-    .transform((values) => [...new Set(values)])
-    .default(['client_credentials']),
-  /** The audiences the client may get tokens for; the first is the default. None: tokens name the issuer. */
-  audiences: uniqueList(audienceName, 20).default([]),
-  tenant: label.nullable().optional(),
-  roles: uniqueList(roleName, 100).default([]),
-  admin: z.boolean().default(false),
-  /** May call `POST /oauth2/introspect` about any credential (a trusted daemon or gateway). */
-  introspect: z.boolean().default(false),
-  /** Lifetime of its access tokens (`15m`); default `tokens.access_token_ttl`. */
-  tokenTtl: durationText.optional(),
-  authMethod: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
-  metadata: metadataSchema.default({}),
-});
+export const createClientInput = z
+  .strictObject({
+    name: label,
+    /** The scopes the client may ask for; a token request without `scope` gets all of them. */
+    scopes: uniqueList(scopeToken, 100).default([]),
+    grantTypes: z
+      .array(z.enum(CLIENT_GRANT_TYPES))
+      .min(1)
+      .transform((values) => [...new Set(values)])
+      .default(['client_credentials']),
+    /** The audiences the client may get tokens for; the first is the default. None: tokens name the issuer. */
+    audiences: uniqueList(audienceName, 20).default([]),
+    tenant: label.nullable().optional(),
+    roles: uniqueList(roleName, 100).default([]),
+    admin: z.boolean().default(false),
+    /** May call `POST /oauth2/introspect` about any credential (a trusted daemon or gateway). */
+    introspect: z.boolean().default(false),
+    /** Lifetime of its access tokens (`15m`); default `tokens.access_token_ttl`. */
+    tokenTtl: durationText.optional(),
+    authMethod: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
+    /** The public keys of a private_key_jwt client; required for that method, refused for the others. */
+    jwks: clientJwks.optional(),
+    metadata: metadataSchema.default({}),
+  })
+  .superRefine((input, ctx) => {
+    if (input.authMethod === 'private_key_jwt' && input.jwks === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'is required for private_key_jwt: its public keys' });
+    }
+    if (input.authMethod !== 'private_key_jwt' && input.jwks !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'is only for private_key_jwt clients' });
+    }
+  });
 export type CreateClientInput = z.input<typeof createClientInput>;
 
 export const rotateClientSecretInput = z.strictObject({

@@ -15,6 +15,12 @@ import type { TokenRequestParameters } from './token-grant.js';
  * client_secret_post, audited through the engine's failure auditor.
  */
 
+/** Where the OAuth endpoints are: a client assertion's `aud` may name any of them (or the issuer). */
+export const TOKEN_ENDPOINT_PATH = '/oauth2/token';
+export const INTROSPECTION_ENDPOINT_PATH = '/oauth2/introspect';
+export const REVOCATION_ENDPOINT_PATH = '/oauth2/revoke';
+export const OAUTH_ENDPOINT_PATHS = [TOKEN_ENDPOINT_PATH, INTROSPECTION_ENDPOINT_PATH, REVOCATION_ENDPOINT_PATH];
+
 /** A body that is not application/x-www-form-urlencoded: read (so the connection stays usable), then refused. */
 const NOT_A_FORM = Symbol('not a form');
 
@@ -99,11 +105,12 @@ export async function authenticatedClient(
     headersWithRepeatedCredentials(request.raw).authorization,
     parameters.one('client_id'),
     parameters.one('client_secret'),
+    { type: parameters.one('client_assertion_type'), assertion: parameters.one('client_assertion') },
   );
   if (presentation.kind === 'none') {
     throw new WardenError(
       'invalid_client',
-      'Client authentication is required: client_secret_basic or client_secret_post.',
+      'Client authentication is required: client_secret_basic, client_secret_post or private_key_jwt.',
     );
   }
   if (presentation.kind === 'ambiguous') throw new WardenError('invalid_request', `${presentation.reason}.`);
@@ -120,6 +127,10 @@ export async function authenticatedClient(
       ...(authenticated.clientId !== null ? { credentialId: authenticated.clientId } : {}),
     });
     throw new WardenError('invalid_client', authenticated.message);
+  }
+  const namedClient = parameters.one('client_id');
+  if (namedClient !== undefined && namedClient !== authenticated.client.id) {
+    throw new WardenError('invalid_request', 'client_id is not the client the request authenticated as.');
   }
   return authenticated.client;
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DatabaseSchema, OAuthClientTable } from '../store/schema.js';
-import type { ClientAuthMethod, ClientGrantType } from './inputs.js';
+import type { ClientAuthMethod, ClientGrantType, ClientJwks } from './inputs.js';
 
 /** A stored secret digest: `HMAC-SHA256(pepper, salt || secret)`, hex, and its salt. Never the secret. */
 export interface StoredSecret {
@@ -18,6 +18,8 @@ export interface OAuthClientRecord {
   secret: StoredSecret | null;
   previousSecret: (StoredSecret & { expiresAt: number }) | null;
   authMethod: ClientAuthMethod;
+  /** The public keys of a private_key_jwt client; null for the others. */
+  jwks: ClientJwks | null;
   grantTypes: ClientGrantType[];
   scopes: string[];
   audiences: string[];
@@ -56,6 +58,7 @@ function fromRow(row: Selectable<OAuthClientTable>): OAuthClientRecord {
         ? { hash: row.previous_secret_hash, salt: row.previous_secret_salt, expiresAt: previousExpiresAt }
         : null,
     authMethod: row.auth_method as ClientAuthMethod,
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
     grantTypes: JSON.parse(row.grant_types) as ClientGrantType[],
     scopes: JSON.parse(row.scopes) as string[],
     audiences: JSON.parse(row.audiences) as string[],
@@ -82,7 +85,7 @@ function toRow(record: OAuthClientRecord): OAuthClientTable {
     previous_secret_salt: record.previousSecret?.salt ?? null,
     previous_secret_expires_at: record.previousSecret?.expiresAt ?? null,
     auth_method: record.authMethod,
-    jwks: null,
+    jwks: record.jwks === null ? null : JSON.stringify(record.jwks),
     grant_types: JSON.stringify(record.grantTypes),
     scopes: JSON.stringify(record.scopes),
     audiences: JSON.stringify(record.audiences),

@@ -32,6 +32,22 @@ export interface IssuedClientSecret {
   client: OAuthClientView;
 }
 
+/** A private_key_jwt client has no secret, only its registered public keys. */
+export interface IssuedKeyClient {
+  client_id: string;
+  client_secret: null;
+  client: OAuthClientView;
+}
+
+/** What `create` answers for this input: a secret unless the client authenticates with its private key. */
+export type IssuedClient<Input> = Input extends { authMethod: 'private_key_jwt' }
+  ? IssuedKeyClient
+  : Input extends { authMethod: 'client_secret_basic' | 'client_secret_post' }
+    ? IssuedClientSecret
+    : 'authMethod' extends keyof Input
+      ? IssuedClientSecret | IssuedKeyClient
+      : IssuedClientSecret;
+
 /**
  * What is wrong with a client's token lifetime, or null: tokens may not outlive their signing key in the JWKS
  * (`maxTokenTtlMs` is `signing_keys.retain_after_retire`), or the signer would refuse every one of them.
@@ -54,18 +70,22 @@ const clientIdArgument = z.string().min(1);
 export class OAuthClientService {
   constructor(private readonly options: OAuthClientServiceOptions) {}
 
-  async create(input: CreateClientInput, by: Actor = PROGRAMMATIC_ACTOR): Promise<IssuedClientSecret> {
+  async create<Input extends CreateClientInput>(
+    input: Input,
+    by: Actor = PROGRAMMATIC_ACTOR,
+  ): Promise<IssuedClient<Input>> {
     const fields = parseInput(createClientInput, input);
     const actor = parseInput(actorArgument, by, 'by');
     if (fields.tokenTtl !== undefined) this.checkTokenTtl(fields.tokenTtl);
     const now = this.options.now();
-    const { secret, stored } = mintClientSecret(this.options.pepper);
+    const minted = fields.authMethod === 'private_key_jwt' ? null : mintClientSecret(this.options.pepper);
     const record: OAuthClientRecord = {
       id: newClientId(),
       name: fields.name,
-      secret: stored,
+      secret: minted?.stored ?? null,
       previousSecret: null,
       authMethod: fields.authMethod,
+      jwks: fields.jwks ?? null,
       grantTypes: fields.grantTypes,
       scopes: fields.scopes,
       audiences: fields.audiences,
@@ -89,7 +109,8 @@ export class OAuthClientService {
       admin: record.admin,
       introspect: record.mayIntrospect,
     });
-    return { client_id: record.id, client_secret: secret, client: toClientView(record, now) };
+    const issued = { client_id: record.id, client_secret: minted?.secret ?? null, client: toClientView(record, now) };
+    return issued as IssuedClient<Input>;
   }
 
   async list(input: ListClientsInput = {}): Promise<OAuthClientView[]> {

@@ -3,10 +3,14 @@ import type { FailureAuditor } from '../authn/failure-auditor.js';
 import { WardenError } from '../errors/warden-error.js';
 import { peerAddress } from '../http/request-attributes.js';
 import type { ClientAuthenticator } from './client-authentication.js';
-import { authenticatedClient, formParameters, sendOAuthJson, useOAuthConventions } from './oauth-endpoint.js';
+import {
+  authenticatedClient,
+  formParameters,
+  sendOAuthJson,
+  TOKEN_ENDPOINT_PATH,
+  useOAuthConventions,
+} from './oauth-endpoint.js';
 import type { TokenGrant } from './token-grant.js';
-
-export const TOKEN_ENDPOINT_PATH = '/oauth2/token';
 
 export interface TokenEndpointOptions {
   authenticator: ClientAuthenticator;

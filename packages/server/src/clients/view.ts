@@ -1,4 +1,4 @@
-import type { ClientAuthMethod, ClientGrantType } from './inputs.js';
+import type { ClientAuthMethod, ClientGrantType, ClientJwks } from './inputs.js';
 import type { OAuthClientRecord } from './repository.js';
 
 export type OAuthClientStatus = 'active' | 'disabled';
@@ -9,6 +9,8 @@ export interface OAuthClientView {
   name: string;
   status: OAuthClientStatus;
   authMethod: ClientAuthMethod;
+  /** The public keys of a private_key_jwt client (public, so shown); null for the others. */
+  jwks: ClientJwks | null;
   grantTypes: ClientGrantType[];
   scopes: string[];
   audiences: string[];
@@ -37,6 +39,7 @@ export function toClientView(record: OAuthClientRecord, now: number): OAuthClien
     name: record.name,
     status: record.disabledAt === null ? 'active' : 'disabled',
     authMethod: record.authMethod,
+    jwks: record.jwks,
     grantTypes: record.grantTypes,
     scopes: record.scopes,
     audiences: record.audiences,

@@ -146,7 +146,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.alterTable('signing_keys').dropColumn('predecessor').execute();
       },
     },
-    '0004_refresh_tokens_revocations': {
+    '0004_refresh_tokens_revocations_assertions': {
       async up(db: Kysely<unknown>) {
         await db.schema
           .alterTable('oauth_clients')
@@ -182,8 +182,23 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .addColumn('revoked_at', 'bigint', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('revoked_tokens_revoked_at').on('revoked_tokens').column('revoked_at').execute();
+        // private_key_jwt assertions seen, by client and jti, until they expire: the primary key makes a second use
+        // fail on every instance at once.
+        await db.schema
+          .createTable('client_assertion_jtis')
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('jti', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('client_assertion_jtis_pk', ['client_id', 'jti'])
+          .execute();
+        await db.schema
+          .createIndex('client_assertion_jtis_expires_at')
+          .on('client_assertion_jtis')
+          .column('expires_at')
+          .execute();
       },
       async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('client_assertion_jtis').execute();
         await db.schema.dropTable('revoked_tokens').execute();
         await db.schema.dropTable('refresh_tokens').execute();
         await db.schema.alterTable('oauth_clients').dropColumn('may_introspect').execute();

@@ -120,6 +120,13 @@ export interface RevokedTokenTable {
   revoked_at: number;
 }
 
+/** The `jti` of every private_key_jwt client assertion accepted, until it expires: a second use is a replay. */
+export interface ClientAssertionJtiTable {
+  client_id: string;
+  jti: string;
+  expires_at: number;
+}
+
 export interface DatabaseSchema {
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;
@@ -128,4 +135,5 @@ export interface DatabaseSchema {
   oauth_clients: OAuthClientTable;
   refresh_tokens: RefreshTokenTable;
   revoked_tokens: RevokedTokenTable;
+  client_assertion_jtis: ClientAssertionJtiTable;
 }

@@ -1,12 +1,14 @@
+import { ASYMMETRIC_ALGORITHMS } from '@warden/sdk/verifier';
 import type { FailureAuditor } from '../authn/failure-auditor.js';
 import type { Capability, CapabilityContext } from '../capability.js';
 import type { OAuthClients } from '../clients/capability.js';
 import { CLIENT_AUTH_METHODS } from '../clients/inputs.js';
+import { INTROSPECTION_ENDPOINT_PATH, REVOCATION_ENDPOINT_PATH } from '../clients/oauth-endpoint.js';
 import type { ApiKeys } from '../keys/capability.js';
 import type { AccessTokens } from '../tokens/capability.js';
 import type { CredentialSources } from './credential-status.js';
-import { INTROSPECTION_ENDPOINT_PATH, registerIntrospectionEndpoint } from './introspection-endpoint.js';
-import { REVOCATION_ENDPOINT_PATH, registerRevocationEndpoint } from './revocation-endpoint.js';
+import { registerIntrospectionEndpoint } from './introspection-endpoint.js';
+import { registerRevocationEndpoint } from './revocation-endpoint.js';
 
 export interface TokenStatusOptions {
   apiKeys: ApiKeys;
@@ -54,6 +56,8 @@ export function createTokenStatus(context: CapabilityContext, options: TokenStat
       introspection_endpoint_auth_methods_supported: authMethods,
       revocation_endpoint: `${issuer}${REVOCATION_ENDPOINT_PATH}`,
       revocation_endpoint_auth_methods_supported: authMethods,
+      introspection_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGORITHMS],
+      revocation_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGORITHMS],
     }),
     start() {},
     flush: async () => {},

@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { FailureAuditor } from '../authn/failure-auditor.js';
 import type { ClientAuthenticator } from '../clients/client-authentication.js';
-import { authenticatedClient, formParameters, sendOAuthJson, useOAuthConventions } from '../clients/oauth-endpoint.js';
+import {
+  authenticatedClient,
+  formParameters,
+  INTROSPECTION_ENDPOINT_PATH,
+  sendOAuthJson,
+  useOAuthConventions,
+} from '../clients/oauth-endpoint.js';
 import { WardenError } from '../errors/warden-error.js';
 import { activeCredential, type CredentialSources, introspectionAnswer } from './credential-status.js';
-
-export const INTROSPECTION_ENDPOINT_PATH = '/oauth2/introspect';
 
 export interface IntrospectionEndpointOptions {
   sources: CredentialSources;

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { FailureAuditor } from '../authn/failure-auditor.js';
 import type { ClientAuthenticator } from '../clients/client-authentication.js';
-import { authenticatedClient, formParameters, noStore, useOAuthConventions } from '../clients/oauth-endpoint.js';
+import {
+  authenticatedClient,
+  formParameters,
+  noStore,
+  REVOCATION_ENDPOINT_PATH,
+  useOAuthConventions,
+} from '../clients/oauth-endpoint.js';
 import type { OAuthClientRecord } from '../clients/repository.js';
 import { WardenError } from '../errors/warden-error.js';
 import { peerAddress } from '../http/request-attributes.js';
@@ -10,8 +16,6 @@ import { looksLikeRefreshToken } from '../refresh-tokens/format.js';
 import type { AuditRepository } from '../store/audit.js';
 import type { RevokedTokens } from '../tokens/revoked-tokens.js';
 import { activeCredential, type CredentialSources } from './credential-status.js';
-
-export const REVOCATION_ENDPOINT_PATH = '/oauth2/revoke';
 
 export interface RevocationEndpointOptions {
   sources: CredentialSources;
