@@ -39,6 +39,7 @@ describe('warden clients', () => {
       '--role',
       'svc',
       '--admin',
+      '--introspect',
       '--token-ttl',
       '30m',
       '--auth-method',
@@ -57,6 +58,7 @@ describe('warden clients', () => {
       tenant: 'acme',
       roles: ['svc'],
       admin: true,
+      introspect: true,
       tokenTtlSeconds: 1800,
       createdBy: 'cli',
     });
@@ -71,6 +73,7 @@ describe('warden clients', () => {
     expect(listedJson.next).toBeNull();
     const shown = await warden(['clients', 'show', created.client_id], { cwd });
     expect(shown.stdout).toContain('auth method      client_secret_post');
+    expect(shown.stdout).toContain('introspect       true');
     for (const text of [listed.stdout, listed.stderr, JSON.stringify(listedJson), shown.stdout, shown.stderr]) {
       expect(text).not.toContain(created.client_secret);
       expect(text).not.toMatch(/salt|hash/i);
