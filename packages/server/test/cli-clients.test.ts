@@ -4,13 +4,13 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPE_TOKEN_RULE } from '../src/identity/names.js';
 import { buildCli, runCleanups, serve, warden, wardenJson, workDir } from './helpers/cli.js';
+import { clientBasic } from './helpers/requests.js';
 
 beforeAll(buildCli, 180_000);
 afterEach(runCleanups);
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = clientBasic;
 
 /** A working directory whose store holds one client, made by `clients create`. */
 async function storeWithClient(args: string[] = ['--name', 'orders']) {

@@ -4,6 +4,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { freePort } from './helpers/cli.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestWarden } from './helpers/engine.js';
+import { clientBasic, type IssuedClient } from './helpers/requests.js';
 
 const dialects = await testDialects();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -13,14 +14,9 @@ const DAY = 24 * 60 * MINUTE;
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON; the assertions check its shape
 type Json = Record<string, any>;
 
-/** `Authorization: Basic` as RFC 6749 section 2.3.1 builds it. */
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = clientBasic;
 
-interface Issued {
-  client_id: string;
-  client_secret: string;
-}
+type Issued = IssuedClient;
 
 /**
  * The refresh token grant, introspection (RFC 7662) and revocation (RFC 7009) through a listening app, with

@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { freePort } from './helpers/cli.js';
 import { testDialects } from './helpers/databases.js';
 import { startTestWarden } from './helpers/engine.js';
+import { clientBasic, type IssuedClient } from './helpers/requests.js';
 
 const dialects = await testDialects();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -15,14 +16,9 @@ const MINUTE = 60_000;
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON; the assertions check its shape
 const json = async (answer: Response | Promise<Response>) => (await (await answer).json()) as Record<string, any>;
 
-/** `Authorization: Basic` as RFC 6749 section 2.3.1 builds it: each part form-urlencoded, then joined and base64. */
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = clientBasic;
 
-interface Issued {
-  client_id: string;
-  client_secret: string;
-}
+type Issued = IssuedClient;
 
 /**
  * `POST /oauth2/token` and the client credentials grant through a listening `buildApp`, with plain `fetch` as the

@@ -38,3 +38,16 @@ export function sameIdOtherSecret(key: string): string {
   const [prefix, id] = key.split('_');
   return checksummedKey(id!, randomBase62(22), prefix);
 }
+
+/** The id and secret of a client with a secret, as `clients.create` answers them. */
+export interface IssuedClient {
+  client_id: string;
+  client_secret: string;
+}
+
+/**
+ * `Authorization: Basic` for a client as RFC 6749 section 2.3.1 builds it: id and secret each form-urlencoded,
+ * then joined and base64-encoded.
+ */
+export const clientBasic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
