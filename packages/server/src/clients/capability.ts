@@ -1,6 +1,7 @@
 import { ASYMMETRIC_ALGORITHMS } from '@warden/sdk/verifier';
 import type { FailureAuditor } from '../authn/failure-auditor.js';
 import type { Capability, CapabilityContext } from '../capability.js';
+import { PeriodicTask } from '../cluster/periodic-task.js';
 import { RefreshTokenGrant } from '../refresh-tokens/refresh-token-grant.js';
 import { RefreshTokenRepository } from '../refresh-tokens/repository.js';
 import { type AccessTokenRevoker, RefreshTokenService } from '../refresh-tokens/service.js';
@@ -80,7 +81,15 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
     idleTtlMs: config.tokens.refresh_token_idle_ttl,
     now,
   });
-  let cleanup: NodeJS.Timeout | null = null;
+  // Ended refresh token families and expired assertion jtis, deleted hourly by every instance (twice is harmless).
+  const cleanup = new PeriodicTask({
+    intervalMs: 3_600_000,
+    run: async () => {
+      await refreshTokens.deleteEnded();
+      await replay.deleteExpired(now());
+    },
+    onError: (error) => context.reportFault('refresh token and client assertion cleanup', error),
+  });
   const grants = [new ClientCredentialsGrant(issuer, refreshTokens), new RefreshTokenGrant(issuer, refreshTokens)];
 
   return {
@@ -104,17 +113,9 @@ export function createOAuthClients(context: CapabilityContext, options: OAuthCli
       token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGORITHMS],
     }),
     start() {
-      // Ended refresh token families and expired assertion jtis are deleted hourly, by every instance (deleting twice is harmless).
-      cleanup ??= setInterval(() => {
-        refreshTokens.deleteEnded().catch((error: unknown) => context.reportFault('refresh token cleanup', error));
-        replay.deleteExpired(now()).catch((error: unknown) => context.reportFault('client assertion cleanup', error));
-      }, 3_600_000);
-      cleanup.unref();
+      cleanup.start();
     },
     flush: async () => {},
-    stop: async () => {
-      if (cleanup) clearInterval(cleanup);
-      cleanup = null;
-    },
+    stop: () => cleanup.stop(),
   };
 }

@@ -1,11 +1,11 @@
 import type { JSONWebKeySet } from 'jose';
 import type { Capability, CapabilityContext } from '../capability.js';
+import { PeriodicTask } from '../cluster/periodic-task.js';
 import { WardenError } from '../errors/warden-error.js';
 import type { TokenSigner } from '../tokens/signer.js';
 import { registerAdminSigningKeyRoutes } from './admin-routes.js';
 import { publicJwks } from './jwks.js';
 import { KeyRing, type VerificationKey } from './keyring.js';
-import { SigningKeyMaintenance } from './maintenance.js';
 import { registerPublicSigningKeyRoutes } from './public-routes.js';
 import { SigningKeyRepository } from './repository.js';
 import { SigningKeyRotation, type SigningKeySettings } from './rotation.js';
@@ -81,7 +81,10 @@ export function createSigningKeys(context: CapabilityContext, options: SigningKe
     // Decrypting the active key here reports a wrong master key at start, not at the first token.
     await ring.activeKey();
   };
-  const maintenance = new SigningKeyMaintenance({
+  // Once per refresh_interval on every instance: create the first key on a new deployment, publish the next key
+  // when an automatic rotation is due, and read the keys again so signing and verification rarely wait for the
+  // store. Any number of instances may run it at once: the store lets one create a key and the others find it.
+  const maintenance = new PeriodicTask({
     intervalMs: settings.refreshInterval,
     run: maintain,
     onError: (error) => {

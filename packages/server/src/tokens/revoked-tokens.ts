@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { PeriodicTask } from '../cluster/periodic-task.js';
 import type { DatabaseSchema } from '../store/schema.js';
 
 /** The `revoked_tokens` table: the jti deny-list of access tokens revoked before their `exp`. */
@@ -71,20 +72,19 @@ export class RevokedTokens {
   /** Expired entries are deleted from the store this often (by whichever instance polls). */
   static readonly CLEANUP_EVERY_MS = 60_000;
   private readonly revoked = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly task: PeriodicTask;
   /** When the last poll that read everything up to its start began; null until the first full load succeeds. */
   private lastSuccessAt: number | null = null;
   /** Where the next poll reads from (revoked_at). */
   private since = 0;
   private lastCleanupAt = 0;
-  private running: Promise<void> | null = null;
 
-  constructor(private readonly options: RevokedTokensOptions) {}
+  constructor(private readonly options: RevokedTokensOptions) {
+    this.task = new PeriodicTask({ intervalMs: options.intervalMs, run: () => this.poll(), onError: options.onError });
+  }
 
   start(): void {
-    void this.pollOnce();
-    this.timer ??= setInterval(() => void this.pollOnce(), this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   /** True while the copy is recent enough to answer without the store. */
@@ -111,39 +111,33 @@ export class RevokedTokens {
     for (const entry of live) this.remember(entry.jti, entry.expiresAt);
   }
 
+  /** Reads what was revoked since the last poll now (what the background task does periodically). */
   pollOnce(): Promise<void> {
-    this.running ??= (async () => {
-      const startedAt = this.options.now();
-      try {
-        const { repository } = this.options;
-        const rows = await repository.revokedSince(this.since, startedAt, RevokedTokens.PAGE);
-        for (const row of rows) this.remember(row.jti, row.expiresAt);
-        for (const [jti, expiresAt] of this.revoked) if (expiresAt <= startedAt) this.revoked.delete(jti);
-        if (rows.length < RevokedTokens.PAGE) {
-          this.lastSuccessAt = startedAt;
-          this.since = startedAt - RevokedTokens.LOOKBACK_MS;
-        } else {
-          // A full page may hide more rows: not fresh until a poll reads less than a page.
-          this.lastSuccessAt = null;
-          this.since = rows.at(-1)!.revokedAt;
-        }
-        if (startedAt - this.lastCleanupAt >= RevokedTokens.CLEANUP_EVERY_MS) {
-          this.lastCleanupAt = startedAt;
-          await repository.deleteExpired(startedAt);
-        }
-      } catch (error) {
-        this.options.onError(error);
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+    return this.task.runOnce();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.task.stop();
+  }
+
+  private async poll(): Promise<void> {
+    const startedAt = this.options.now();
+    const { repository } = this.options;
+    const rows = await repository.revokedSince(this.since, startedAt, RevokedTokens.PAGE);
+    for (const row of rows) this.remember(row.jti, row.expiresAt);
+    for (const [jti, expiresAt] of this.revoked) if (expiresAt <= startedAt) this.revoked.delete(jti);
+    if (rows.length < RevokedTokens.PAGE) {
+      this.lastSuccessAt = startedAt;
+      this.since = startedAt - RevokedTokens.LOOKBACK_MS;
+    } else {
+      // A full page may hide more rows: not fresh until a poll reads less than a page.
+      this.lastSuccessAt = null;
+      this.since = rows.at(-1)!.revokedAt;
+    }
+    if (startedAt - this.lastCleanupAt >= RevokedTokens.CLEANUP_EVERY_MS) {
+      this.lastCleanupAt = startedAt;
+      await repository.deleteExpired(startedAt);
+    }
   }
 
   private remember(jti: string, expiresAt: number): void {

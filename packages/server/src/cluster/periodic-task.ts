@@ -1,17 +1,16 @@
 /**
- * The signing keys' background task on every instance, once per `signing_keys.refresh_interval`: create the
- * first key on a new deployment, publish the next key when an automatic rotation is due, and read the keys
- * again so signing and verification rarely wait for the store. Any number of instances may run it at once:
- * the store lets one of them create a key and the others find it.
+ * A background task every instance runs: once at start, then every `intervalMs`, never two rounds at once (a
+ * round asked for while one runs shares it), and a failed round is reported, never thrown: the next one tries
+ * again. The signing keys' maintenance, the revoked-token poll and the stores' cleanups are such tasks.
  */
-export class SigningKeyMaintenance {
+export class PeriodicTask {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
     private readonly options: {
       intervalMs: number;
-      /** One round: first key, automatic rotation, reload. */
+      /** One round. */
       run: () => Promise<void>;
       /** Told about a failed round; the next one tries again. */
       onError: (error: unknown) => void;
