@@ -313,6 +313,18 @@ describe.each(dialects)('refresh, introspection and revocation on %s', (dialect)
       expect((await json(twice)).error).toBe('invalid_request');
     });
 
+    it('oversized and JWT-shaped garbage tokens are inactive; an oversized body is 413, never a 5xx', async () => {
+      const jwtShaped = `eyJ${'A'.repeat(60_000)}.eyJ${'B'.repeat(10_000)}.${'C'.repeat(100)}`;
+      for (const token of [jwtShaped, 'x'.repeat(100_000), `wrt_${'A'.repeat(100_000)}`]) {
+        expect(await (await introspect(token)).text()).toBe('{"active":false}');
+        expect((await revoke(worker, token)).status).toBe(200);
+      }
+      const huge = await introspect('y'.repeat(2_000_000));
+      expect(huge.status).toBe(413);
+      expect(huge.headers.get('cache-control')).toBe('no-store');
+      expect((await json(huge)).error).toBe('payload_too_large');
+    });
+
     it('the discovery documents name the introspection and revocation endpoints', async () => {
       const metadata = await json(fetch(`${base}/.well-known/oauth-authorization-server`));
       expect(metadata).toMatchObject({
