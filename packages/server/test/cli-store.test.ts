@@ -53,6 +53,7 @@ describe('a command that reads refuses a store that does not exist, and makes no
     [['keys', 'verify', 'garbage']],
     [['keys', 'revoke', 'NoSuchKey123']],
     [['keys', 'rotate', 'NoSuchKey123']],
+    [['config', 'check']],
   ])('%j in a directory without a store exits 2 naming the paths it looked at', async (args) => {
     const cwd = workDir();
     const dataDir = join(cwd, '.warden');
