@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWarden } from '../src/engine.js';
@@ -229,6 +229,19 @@ describe('keys', () => {
       error: 'invalid_request',
       message: '--expires-in: must be a positive duration like 30m, 12h, 90d or 2w',
     });
+  });
+
+  it("rotate without --expires-in: api_keys.default_expires_in from now, else the old key's expiry", async () => {
+    const cwd = workDir();
+    const old = await wardenJson(['keys', 'create', '--subject', 'svc', '--expires-in', '2d'], { cwd });
+    const kept = await wardenJson(['keys', 'rotate', old.record.id], { cwd });
+    expect(kept.record.expiresAt).toBe(old.record.expiresAt);
+    writeFileSync(join(cwd, 'warden.yaml'), 'api_keys:\n  default_expires_in: 7d\n');
+    const before = Date.now();
+    const rotated = await wardenJson(['keys', 'rotate', kept.record.id], { cwd });
+    const expiresAt = Date.parse(rotated.record.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 7 * 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 7 * 86_400_000);
   });
 
   it('rotate --overlap: the old key stays valid during the overlap, the new one is valid', async () => {
