@@ -112,7 +112,10 @@ describe('warden clients', () => {
       [['--name', 'x', '--grant-type', 'password'], '--grant-type'],
       [['--name', 'x', '--token-ttl', 'soon'], '--token-ttl: must be a duration of at least 1s'],
       [['--name', 'x', '--token-ttl', '2d'], '--token-ttl: must be at most 1d (signing_keys.retain_after_retire)'],
-      [['--name', 'x', '--auth-method', 'none'], "option '--auth-method <method>' argument 'none' is invalid"],
+      [
+        ['--name', 'x', '--auth-method', 'none'],
+        '--auth-method: must be one of client_secret_basic, client_secret_post\n',
+      ],
       [['--scope', 'a'], "required option '--name <name>' not specified"],
     ];
     for (const [args, message] of cases) {

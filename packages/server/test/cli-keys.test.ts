@@ -334,10 +334,12 @@ describe('keys', () => {
     expect(await wardenJson(['keys', 'list', ...flags], { cwd }, 2)).toEqual({ error: 'invalid_request', message });
   });
 
-  it('--subject-type outside the choices exits 2', async () => {
+  it('--subject-type outside the choices exits 2, naming the flag as every other flag problem', async () => {
     const run = await warden(['keys', 'create', '--subject', 'svc', '--subject-type', 'robot'], { cwd: workDir() });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("argument 'robot' is invalid");
+    // Worded as every other flag problem, without the value.
+    expect(run.stderr).toMatch(/^error: --subject-type: must be one of user, service, agent, session\n/);
+    expect(run.stderr).not.toContain('robot');
   });
 
   it('list pages: --json gives next as the admin API does, text has a header, scopes and the --after hint', async () => {

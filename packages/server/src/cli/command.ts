@@ -1,5 +1,5 @@
 import { didYouMean } from '@warden/sdk';
-import { Command, type ParseOptionsResult } from 'commander';
+import { Command, type ErrorOptions, type ParseOptionsResult } from 'commander';
 
 /** commander's default help flags: a request for help wins over every usage error, as in commander itself. */
 const HELP_FLAGS = new Set(['-h', '--help']);
@@ -36,7 +36,19 @@ export class WardenCommand extends Command {
     }
     return parsed;
   }
+
+  /**
+   * A value outside an option's choices is worded as every other flag problem is, `--status: must be one of
+   * active, revoked, expired`, and, like them, without echoing the value (a mistyped value may be a pasted secret).
+   */
+  override error(message: string, errorOptions?: ErrorOptions): never {
+    const choice = errorOptions?.code === 'commander.invalidArgument' ? INVALID_CHOICE.exec(message) : null;
+    return super.error(choice ? `error: ${choice[1]}: must be one of ${choice[2]}` : message, errorOptions);
+  }
 }
+
+/** commander's words for a value outside an option's choices: `option '--status <status>' argument 'x' is invalid. ...` */
+const INVALID_CHOICE = /^error: option '(--[\w-]+)[^']*' argument '.*' is invalid\. Allowed choices are (.+)\.$/s;
 
 function unknownOptionMessage(command: Command, arg: string): string {
   // `--subjet=x` is the flag `--subjet` with a value.
