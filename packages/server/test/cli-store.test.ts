@@ -93,6 +93,25 @@ describe('a command that reads refuses a store that does not exist, and makes no
     expect((await wardenJson(['keys', 'list'], { cwd })).items).toHaveLength(1);
   });
 
+  it('an unknown WARDEN_* variable is a warning on every command, so a misspelt WARDEN_DATA_DIR is never quiet', async () => {
+    const cwd = workDir();
+    const real = join(cwd, 'real');
+    await wardenJson(['keys', 'create', '--subject', 'svc', '--data-dir', real], { cwd });
+    const warning = 'warning: WARDEN_DATADIR: unknown environment variable, ignored (did you mean WARDEN_DATA_DIR?)\n';
+    const env = { WARDEN_DATADIR: real };
+    // Ignored, as it says: the command looks at ./.warden, which is not there.
+    const list = await warden(['keys', 'list', '--json'], { cwd, env });
+    expect(list.code).toBe(2);
+    expect(list.stderr).toBe(warning);
+    expect(JSON.parse(list.stdout).message).toMatch(/^no Warden store at sqlite:.*\/\.warden\/warden\.db: /);
+    // A command that makes a store says both: what it ignored, and what it made.
+    const migrate = await warden(['migrate', '--json'], { cwd, env });
+    expect(migrate.code).toBe(0);
+    expect(migrate.stderr).toMatch(
+      new RegExp(`^${warning.replace(/[()?]/g, '\\$&')}note: created a new Warden store at `),
+    );
+  });
+
   it('a SQLite file that is not a Warden store is refused and left as it was', async () => {
     const cwd = workDir();
     await wardenJson(['migrate'], { cwd });

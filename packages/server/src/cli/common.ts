@@ -149,6 +149,17 @@ export function announceCreatedStore(created: string | null): void {
 }
 
 /**
+ * The configuration a command works with. Its warnings go to stderr, as `config check` and `serve` say them: an
+ * unknown `WARDEN_*` variable (`WARDEN_DATADIR`) is ignored, and a command must not quietly use the store it
+ * falls back to without saying so.
+ */
+export function loadCommandConfig(options: StoreOptions): WardenConfig {
+  const { config, warnings } = loadConfig(configFlags(options));
+  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  return config;
+}
+
+/**
  * Runs `body` on an engine for a one-shot command (no background tasks; warnings to stderr), then closes it. The
  * answer names the database it came from (password redacted), so a script can tell which store it spoke to.
  */
@@ -157,7 +168,7 @@ export async function withEngine<T extends object>(
   use: StoreUse,
   body: (warden: Warden) => Promise<T>,
 ): Promise<T & { database: string }> {
-  const { config } = loadConfig(configFlags(options));
+  const config = loadCommandConfig(options);
   const created = await checkStore(config, use, true);
   const warden = await createWarden({ config, background: false, logger: createLogger('warn', undefined) });
   announceCreatedStore(created);
