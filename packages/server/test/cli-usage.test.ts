@@ -114,7 +114,7 @@ describe('usage', () => {
       }),
     );
     expect(existsSync(join(cwd, '.warden'))).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   it('a missing required option or argument exits 2', async () => {
     const cwd = workDir();
