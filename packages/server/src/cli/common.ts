@@ -150,8 +150,8 @@ export function announceCreatedStore(created: string | null): void {
 
 /**
  * The configuration a command works with. Its warnings go to stderr, as `config check` and `serve` say them: an
- * unknown `WARDEN_*` variable (`WARDEN_DATADIR`) is ignored, and a command must not quietly use the store it
- * falls back to without saying so.
+ * unknown `WARDEN_*` variable (a misspelt data directory variable) is ignored, and a command must not quietly use
+ * the store it falls back to without saying so.
  */
 export function loadCommandConfig(options: StoreOptions): WardenConfig {
   const { config, warnings } = loadConfig(configFlags(options));
