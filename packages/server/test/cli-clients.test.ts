@@ -116,7 +116,7 @@ describe('warden clients', () => {
         ['--name', 'x', '--auth-method', 'none'],
         '--auth-method: must be one of client_secret_basic, client_secret_post\n',
       ],
-      [['--scope', 'a'], "required option '--name <name>' not specified"],
+      [['--scope', 'a'], 'error: --name: is required\n'],
     ];
     for (const [args, message] of cases) {
       const run = await warden(['clients', 'create', ...args], { cwd });

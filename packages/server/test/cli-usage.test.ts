@@ -116,9 +116,18 @@ describe('usage', () => {
     expect(existsSync(join(cwd, '.warden'))).toBe(false);
   }, 120_000);
 
-  it('a missing required option or argument exits 2', async () => {
+  it('a missing required option or argument exits 2; a problem with a flag is worded "--flag: ..."', async () => {
     const cwd = workDir();
-    expect((await warden(['keys', 'create'], { cwd })).code).toBe(2);
-    expect((await warden(['keys', 'show'], { cwd })).code).toBe(2);
+    for (const [args, message] of [
+      [['keys', 'create'], 'error: --subject: is required\n'],
+      [['rules', 'test', '--url', 'http://a/'], 'error: --method: is required\n'],
+      [['serve', '--port'], 'error: --port: needs a value\n'],
+      [['keys', 'list', '--status', 'gone'], 'error: --status: must be one of active, revoked, expired\n'],
+      [['keys', 'show'], "error: missing required argument 'id'\n"],
+    ] as const) {
+      const run = await warden([...args], { cwd });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(new RegExp(`^${message.replace(/[.()]/g, '\\$&')}`));
+    }
   });
 });

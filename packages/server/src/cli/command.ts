@@ -38,17 +38,34 @@ export class WardenCommand extends Command {
   }
 
   /**
-   * A value outside an option's choices is worded as every other flag problem is, `--status: must be one of
-   * active, revoked, expired`, and, like them, without echoing the value (a mistyped value may be a pasted secret).
+   * A problem with one option is worded as every other flag problem is: `--status: must be one of active, revoked,
+   * expired`, `--port: needs a value`, `--subject: is required` (see REWORDINGS).
    */
   override error(message: string, errorOptions?: ErrorOptions): never {
-    const choice = errorOptions?.code === 'commander.invalidArgument' ? INVALID_CHOICE.exec(message) : null;
-    return super.error(choice ? `error: ${choice[1]}: must be one of ${choice[2]}` : message, errorOptions);
+    const rewording = errorOptions?.code === undefined ? undefined : REWORDINGS[errorOptions.code];
+    const match = rewording?.[0].exec(message);
+    return super.error(match ? `error: ${rewording![1](match[1]!, match[2] ?? '')}` : message, errorOptions);
   }
 }
 
-/** commander's words for a value outside an option's choices: `option '--status <status>' argument 'x' is invalid. ...` */
-const INVALID_CHOICE = /^error: option '(--[\w-]+)[^']*' argument '.*' is invalid\. Allowed choices are (.+)\.$/s;
+/**
+ * commander's usage errors about one option, by code: its words, and the same reworded as every other flag problem
+ * (`--flag: what is wrong`). The value is never echoed: a mistyped value may be a pasted secret.
+ */
+const REWORDINGS: Record<string, [RegExp, (flag: string, detail: string) => string]> = {
+  'commander.invalidArgument': [
+    /^error: option '(--[\w-]+)[^']*' argument '.*' is invalid\. Allowed choices are (.+)\.$/s,
+    (flag, choices) => `${flag}: must be one of ${choices}`,
+  ],
+  'commander.optionMissingArgument': [
+    /^error: option '(--[\w-]+)[^']*' argument missing$/,
+    (flag) => `${flag}: needs a value`,
+  ],
+  'commander.missingMandatoryOptionValue': [
+    /^error: required option '(--[\w-]+)[^']*' not specified$/,
+    (flag) => `${flag}: is required`,
+  ],
+};
 
 function unknownOptionMessage(command: Command, arg: string): string {
   // `--subjet=x` is the flag `--subjet` with a value.
