@@ -115,8 +115,11 @@ describe('warden clients', () => {
       [['--name', 'x', '--grant-type', 'password'], '--grant-type'],
       [['--name', 'x', '--token-ttl', 'soon'], '--token-ttl: must be a duration of at least 1s'],
       [['--name', 'x', '--token-ttl', '2d'], '--token-ttl: must be at most 1d (signing_keys.retain_after_retire)'],
-      [['--name', 'x', '--auth-method', 'none'], "option '--auth-method <method>' argument 'none' is invalid"],
-      [['--scope', 'a'], "required option '--name <name>' not specified"],
+      [
+        ['--name', 'x', '--auth-method', 'none'],
+        '--auth-method: must be one of client_secret_basic, client_secret_post\n',
+      ],
+      [['--scope', 'a'], 'error: --name: is required\n'],
     ];
     for (const [args, message] of cases) {
       const run = await warden(['clients', 'create', ...args], { cwd });

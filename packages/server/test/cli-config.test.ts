@@ -1,10 +1,15 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runCleanups, warden, wardenJson, workDir } from './helpers/cli.js';
 
 beforeAll(buildCli, 180_000);
 afterEach(runCleanups);
+
+/** A store in `cwd`, where the configuration there names it: `config check` refuses a missing one. */
+async function makeStore(cwd: string, flags: string[] = []): Promise<void> {
+  await wardenJson(['keys', 'create', '--subject', 'svc', ...flags], { cwd });
+}
 
 describe('config check', () => {
   const pepper = 'pepper-from-env-0123456789abcdefghijkl';
@@ -68,13 +73,16 @@ describe('config check', () => {
 
   it('without a file it reports defaults, environment and flags, data dir in the working directory', async () => {
     const cwd = workDir();
-    const out = await wardenJson(['config', 'check', '--database', 'sqlite:/x/y.db'], {
+    const database = `sqlite:${join(cwd, 'y.db')}`;
+    await makeStore(cwd, ['--database', database]);
+    const out = await wardenJson(['config', 'check', '--database', database], {
       cwd,
       env: { WARDEN_PORT: '7000' },
     });
     expect(out.file).toBeNull();
     expect(out.config.data_dir).toBe(join(cwd, '.warden'));
-    expect(out.config.database.url).toBe('sqlite:/x/y.db');
+    expect(out.config.database.url).toBe(database);
+    expect(out.database).toBe(database);
     expect(out.config.server.port).toBe(7000);
   });
 
@@ -153,6 +161,7 @@ describe('config check', () => {
   it('durations print as written (5m, not 300000), in text and in --json', async () => {
     const cwd = workDir();
     writeFileSync(join(cwd, 'warden.yaml'), 'api_keys:\n  cache:\n    ttl: 5m\n    negative_ttl: 1500\n');
+    await makeStore(cwd);
     const run = await warden(['config', 'check'], { cwd });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('    ttl: 5m\n');
@@ -173,6 +182,7 @@ describe('config check', () => {
       WARDEN_API_KEY: 'q7Vb2kXr9pLm4sTz8wNc1yHd6fGj3aRe5uKo0iWE',
     };
     const warning = 'WARDEN_DATADIR: unknown environment variable, ignored (did you mean WARDEN_DATA_DIR?)';
+    await makeStore(cwd);
     const run = await warden(['config', 'check'], { cwd, env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe(`warning: ${warning}\n`);
@@ -185,6 +195,7 @@ describe('config check', () => {
   it('a weak static key is a warning naming its label, never the key', async () => {
     const cwd = workDir();
     const weak = 'weak-static-key-0123';
+    await makeStore(cwd);
     writeFileSync(join(cwd, 'warden.yaml'), `api_keys:\n  static:\n    ${weak}:\n      subject: ci\n`);
     const run = await warden(['config', 'check'], {
       cwd,
@@ -200,9 +211,32 @@ describe('config check', () => {
     expect(run.stdout + run.stderr).not.toContain('aaaaaaaaaaaaaaaa');
   });
 
+  it('a store that does not exist is refused (exit 2) naming it; a PostgreSQL database is not contacted', async () => {
+    const cwd = workDir();
+    // Run from the wrong directory: the configuration names a .warden/ that is not there.
+    const refused = await wardenJson(['config', 'check'], { cwd }, 2);
+    expect(refused.error).toBe('config_invalid');
+    expect(refused.message).toMatch(
+      new RegExp(`^no Warden store at sqlite:${join(cwd, '.warden', 'warden.db')}: the file does not exist; `),
+    );
+    expect(refused.message).toContain('config check uses an existing store and makes none');
+    expect(refused.message).toContain('--data-dir DIR or --database URL');
+    expect(existsSync(join(cwd, '.warden'))).toBe(false);
+    // Where the store is, the same command answers, naming it.
+    await makeStore(cwd);
+    expect((await wardenJson(['config', 'check'], { cwd })).database).toBe(
+      `sqlite:${join(cwd, '.warden', 'warden.db')}`,
+    );
+    const typo = await warden(['config', 'check', '--data-dir', '.wardn'], { cwd });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`error: no Warden store at sqlite:${join(cwd, '.wardn', 'warden.db')}: `);
+    // validConfigDir names db.internal, which no test can reach: answered all the same (the first two tests).
+  });
+
   it('--config names the file; a missing one exits 2', async () => {
     const cwd = workDir();
     writeFileSync(join(cwd, 'other.yaml'), 'server:\n  port: 7001\n');
+    await makeStore(cwd);
     expect((await wardenJson(['config', 'check', '--config', 'other.yaml'], { cwd })).config.server.port).toBe(7001);
     const out = await wardenJson(['config', 'check', '--config', 'absent.yaml'], { cwd }, 2);
     expect(out.message).toBe(`config file ${join(cwd, 'absent.yaml')} does not exist`);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWarden } from '../src/engine.js';
@@ -231,6 +231,19 @@ describe('keys', () => {
     });
   });
 
+  it("rotate without --expires-in: api_keys.default_expires_in from now, else the old key's expiry", async () => {
+    const cwd = workDir();
+    const old = await wardenJson(['keys', 'create', '--subject', 'svc', '--expires-in', '2d'], { cwd });
+    const kept = await wardenJson(['keys', 'rotate', old.record.id], { cwd });
+    expect(kept.record.expiresAt).toBe(old.record.expiresAt);
+    writeFileSync(join(cwd, 'warden.yaml'), 'api_keys:\n  default_expires_in: 7d\n');
+    const before = Date.now();
+    const rotated = await wardenJson(['keys', 'rotate', kept.record.id], { cwd });
+    const expiresAt = Date.parse(rotated.record.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 7 * 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 7 * 86_400_000);
+  });
+
   it('rotate --overlap: the old key stays valid during the overlap, the new one is valid', async () => {
     const cwd = workDir();
     const old = await wardenJson(['keys', 'create', '--subject', 'svc', '--scope', 'a', '--role', 'r'], { cwd });
@@ -321,10 +334,12 @@ describe('keys', () => {
     expect(await wardenJson(['keys', 'list', ...flags], { cwd }, 2)).toEqual({ error: 'invalid_request', message });
   });
 
-  it('--subject-type outside the choices exits 2', async () => {
+  it('--subject-type outside the choices exits 2, naming the flag as every other flag problem', async () => {
     const run = await warden(['keys', 'create', '--subject', 'svc', '--subject-type', 'robot'], { cwd: workDir() });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("argument 'robot' is invalid");
+    // Worded as every other flag problem, without the value.
+    expect(run.stderr).toMatch(/^error: --subject-type: must be one of user, service, agent, session\n/);
+    expect(run.stderr).not.toContain('robot');
   });
 
   it('list pages: --json gives next as the admin API does, text has a header, scopes and the --after hint', async () => {

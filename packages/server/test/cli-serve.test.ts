@@ -1,10 +1,15 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   bootstrapKeysIn,
   buildCli,
+  cleanEnv,
+  freePort,
   KEY_PATTERN,
+  onCleanup,
+  REPO_ROOT,
   runCleanups,
   type Served,
   serve,
@@ -36,6 +41,49 @@ function logMessages(stderr: string): string[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => (JSON.parse(line) as { msg: string }).msg);
+}
+
+/**
+ * `npm start` at the repository root, as the README's first command runs it (its own process group, as a shell
+ * gives a foreground job), with a port and data directory of the test's; resolves once the server has logged that
+ * it listens. The environment has no npm_* variables of an enclosing `npm test`.
+ */
+async function npmStart(dataDir: string) {
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(cleanEnv()).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
+  const child = spawn('npm', ['start', '--', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info'], {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+  });
+  // Whatever the test's outcome, nothing of the group outlives it.
+  onCleanup(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {}
+  });
+  let stderr = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close' comes once every process holding npm's output has ended too.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (logMessages(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).includes('Warden listening')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`npm start exited before listening\n${stderr}`)));
+  });
+  return { child, exited, closed, baseUrl: `http://127.0.0.1:${port}`, stderr: () => stderr };
+}
+
+/** Whether any process of the group `pid` leads is still running. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 describe('serve', () => {
@@ -157,6 +205,22 @@ describe('serve', () => {
     expect(messages.filter((msg) => /stop/i.test(msg))).toEqual([`received ${signal}, stopping`]);
     expect(messages.at(-1)).toBe(`received ${signal}, stopping`);
     await expect(fetch(`${served.baseUrl}/healthz`)).rejects.toThrow();
+  });
+
+  it.each([
+    ['Ctrl-C (SIGINT to the whole foreground group)', 'SIGINT', 'group'],
+    ['SIGTERM to npm alone (a process manager, kill PID)', 'SIGTERM', 'npm'],
+  ] as const)('npm start: %s stops the server, with one line saying so', async (_how, signal, target) => {
+    const started = await npmStart(join(workDir(), 'data'));
+    expect((await fetch(`${started.baseUrl}/healthz`)).status).toBe(200);
+    process.kill(target === 'group' ? -started.child.pid! : started.child.pid!, signal);
+    await started.exited;
+    // npm leaves once its script has: nothing of it is left, and the port is closed.
+    expect(groupAlive(started.child.pid!), 'a process of npm start outlived it').toBe(false);
+    await expect(fetch(`${started.baseUrl}/healthz`)).rejects.toThrow();
+    await started.closed;
+    const messages = logMessages(started.stderr());
+    expect(messages.filter((msg) => /stop/i.test(msg))).toEqual([`received ${signal}, stopping`]);
   });
 
   it('single-key mode does not warn about plaintext keys in a file; a weak key warns, never printing it', async () => {

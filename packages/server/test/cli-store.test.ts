@@ -53,6 +53,7 @@ describe('a command that reads refuses a store that does not exist, and makes no
     [['keys', 'verify', 'garbage']],
     [['keys', 'revoke', 'NoSuchKey123']],
     [['keys', 'rotate', 'NoSuchKey123']],
+    [['config', 'check']],
   ])('%j in a directory without a store exits 2 naming the paths it looked at', async (args) => {
     const cwd = workDir();
     const dataDir = join(cwd, '.warden');
@@ -90,6 +91,25 @@ describe('a command that reads refuses a store that does not exist, and makes no
     expect(existsSync(other)).toBe(false);
     // The real store still answers.
     expect((await wardenJson(['keys', 'list'], { cwd })).items).toHaveLength(1);
+  });
+
+  it('an unknown WARDEN_* variable is a warning on every command, so a misspelt WARDEN_DATA_DIR is never quiet', async () => {
+    const cwd = workDir();
+    const real = join(cwd, 'real');
+    await wardenJson(['keys', 'create', '--subject', 'svc', '--data-dir', real], { cwd });
+    const warning = 'warning: WARDEN_DATADIR: unknown environment variable, ignored (did you mean WARDEN_DATA_DIR?)\n';
+    const env = { WARDEN_DATADIR: real };
+    // Ignored, as it says: the command looks at ./.warden, which is not there.
+    const list = await warden(['keys', 'list', '--json'], { cwd, env });
+    expect(list.code).toBe(2);
+    expect(list.stderr).toBe(warning);
+    expect(JSON.parse(list.stdout).message).toMatch(/^no Warden store at sqlite:.*\/\.warden\/warden\.db: /);
+    // A command that makes a store says both: what it ignored, and what it made.
+    const migrate = await warden(['migrate', '--json'], { cwd, env });
+    expect(migrate.code).toBe(0);
+    expect(migrate.stderr).toMatch(
+      new RegExp(`^${warning.replace(/[()?]/g, '\\$&')}note: created a new Warden store at `),
+    );
   });
 
   it('a SQLite file that is not a Warden store is refused and left as it was', async () => {

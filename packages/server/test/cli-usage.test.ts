@@ -78,9 +78,56 @@ describe('usage', () => {
     expect(help.stdout).toContain('Usage: warden keys create');
   });
 
-  it('a missing required option or argument exits 2', async () => {
+  it('every command, found from --help, answers a misspelled flag with a did-you-mean and runs nothing', async () => {
     const cwd = workDir();
-    expect((await warden(['keys', 'create'], { cwd })).code).toBe(2);
-    expect((await warden(['keys', 'show'], { cwd })).code).toBe(2);
+    const help = async (path: string[]) => {
+      const run = await warden([...path, '--help'], { cwd });
+      expect(run.code, path.join(' ')).toBe(0);
+      return run.stdout;
+    };
+    /** The names under a "Commands:" heading, but `help`. */
+    const subcommands = (text: string) =>
+      [...(text.split('\nCommands:\n')[1] ?? '').matchAll(/^ {2}([a-z][\w-]*)/gm)]
+        .map((match) => match[1]!)
+        .filter((name) => name !== 'help');
+    const leaves: string[][] = [];
+    const walk = async (path: string[]): Promise<void> => {
+      const names = subcommands(await help(path));
+      if (names.length === 0) leaves.push(path);
+      await Promise.all(names.map((name) => walk([...path, name])));
+    };
+    await walk([]);
+    const found = leaves.map((path) => path.join(' '));
+    for (const command of ['serve', 'keys create', 'clients create', 'signing-keys rotate', 'rules test', 'token get'])
+      expect(found).toContain(command);
+    // A flag of the command's own where it has one (what it was made for, often required), else a store flag.
+    const storeFlags = ['--config', '--data-dir', '--database', '--json', '--help'];
+    await Promise.all(
+      leaves.map(async (path) => {
+        const flags = [...(await help(path)).matchAll(/^ {2}(?:-\w, )?(--[\w-]+)/gm)].map((match) => match[1]!);
+        const flag = flags.find((name) => !storeFlags.includes(name)) ?? flags[0]!;
+        // One letter dropped: `--subject` -> `--subjct`.
+        const typo = flag.slice(0, -2) + flag.slice(-1);
+        const run = await warden([...path, typo, 'x'], { cwd });
+        expect(run.code, `${path.join(' ')} ${typo}`).toBe(2);
+        expect(run.stderr, path.join(' ')).toContain(`error: unknown option '${typo}' (did you mean ${flag}?)\n`);
+      }),
+    );
+    expect(existsSync(join(cwd, '.warden'))).toBe(false);
+  }, 120_000);
+
+  it('a missing required option or argument exits 2; a problem with a flag is worded "--flag: ..."', async () => {
+    const cwd = workDir();
+    for (const [args, message] of [
+      [['keys', 'create'], 'error: --subject: is required\n'],
+      [['rules', 'test', '--url', 'http://a/'], 'error: --method: is required\n'],
+      [['serve', '--port'], 'error: --port: needs a value\n'],
+      [['keys', 'list', '--status', 'gone'], 'error: --status: must be one of active, revoked, expired\n'],
+      [['keys', 'show'], "error: missing required argument 'id'\n"],
+    ] as const) {
+      const run = await warden([...args], { cwd });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(new RegExp(`^${message.replace(/[.()]/g, '\\$&')}`));
+    }
   });
 });

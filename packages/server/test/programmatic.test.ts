@@ -185,24 +185,148 @@ describe('programmatic mode from plain JavaScript (docs/programmatic.md)', () =>
     expect(await warden.keys.list()).toHaveLength(1);
   });
 
-  it('docs/programmatic.md documents every member of the engine and of warden.keys', () => {
+  it('clients, signing keys and the audit log need only their first argument; the actor is "programmatic"', async () => {
+    const { warden } = testWarden;
+    const clients = untyped(warden.clients);
+    const created = (await clients.create!({ name: 'reporting', scopes: ['orders.read'] })) as Awaited<
+      ReturnType<typeof warden.clients.create>
+    >;
+    const id = created.client_id;
+    expect(created.client.createdBy).toBe('programmatic');
+    await clients.rotateSecret!(id);
+    await clients.disable!(id);
+    await clients.enable!(id);
+    expect(((await clients.list!()) as { id: string }[]).map((client) => client.id)).toEqual([id]);
+    expect(await clients.show!(id)).toMatchObject({ id, status: 'active' });
+    await clients.delete!(id);
+    const rotated = (await untyped(warden.signingKeys.service).rotate!()) as Awaited<
+      ReturnType<typeof warden.signingKeys.service.rotate>
+    >;
+    expect((await warden.signingKeys.service.list()).map((key) => key.kid)).toContain(rotated.key.kid);
+
+    // The engine's own background task may have made the first signing key: only these calls' events count.
+    const events = (await untyped(warden.audit).list!()) as { action: string; actor: string; targetId: string }[];
+    const changes = events.filter((event) => event.targetId === id || event.targetId === rotated.key.kid);
+    expect(changes.map((event) => [event.action, event.actor])).toEqual([
+      [rotated.previous === null ? 'signing_key.create' : 'signing_key.rotate', 'programmatic'],
+      ['oauth_client.delete', 'programmatic'],
+      ['oauth_client.enable', 'programmatic'],
+      ['oauth_client.disable', 'programmatic'],
+      ['oauth_client.rotate_secret', 'programmatic'],
+      ['oauth_client.create', 'programmatic'],
+    ]);
+  });
+
+  it('clients, signing keys and the audit log refuse wrong-typed arguments as the admin API does', async () => {
+    const { warden } = testWarden;
+    const { client_id: id } = await warden.clients.create({ name: 'reporting' });
+    const clients = untyped(warden.clients);
+    const service = untyped(warden.signingKeys.service);
+    const audit = untyped(warden.audit);
+    const signer = untyped(warden.signingKeys.signer);
+    const cases: [string, () => unknown, string][] = [
+      ['clients.create: no input', () => clients.create!(), 'expected object'],
+      ['clients.create: scopes as one string', () => clients.create!({ name: 'x', scopes: 'a b' }), 'scopes: '],
+      ['clients.create: actor a string', () => clients.create!({ name: 'x' }, 'alice'), 'by: '],
+      ['clients.list: limit not a number', () => clients.list!({ limit: 'lots' }), 'limit: '],
+      ['clients.show: id a number', () => clients.show!(12), 'id: '],
+      ['clients.rotateSecret: overlap in seconds', () => clients.rotateSecret!(id, { overlap: 3600 }), 'overlap: '],
+      ['clients.disable: no id', () => clients.disable!(), 'id: '],
+      ['clients.enable: actor without a name', () => clients.enable!(id, {}), 'by.actor: '],
+      ['clients.delete: id a number', () => clients.delete!(7), 'id: '],
+      ['signingKeys.service.rotate: now a string', () => service.rotate!({ now: 'yes' }), 'now: '],
+      ['signingKeys.service.rotate: an unknown field', () => service.rotate!({ immediately: true }), 'immediately'],
+      ['signingKeys.signer.sign: no claims', () => signer.sign!(), 'claims: '],
+      ['audit.list: limit not a number', () => audit.list!({ limit: 'lots' }), 'filter.limit: '],
+      ['audit.list: an unknown field', () => audit.list!({ target: id }), 'filter: unknown field(s): target'],
+    ];
+    for (const [name, call, message] of cases) {
+      const error = await refusalOf(call);
+      expect(error, name).toBeInstanceOf(WardenError);
+      expect((error as WardenError).code, name).toBe('invalid_request');
+      expect((error as WardenError).message, name).toContain(message);
+    }
+    // Refused before anything happened.
+    expect(await warden.clients.list()).toHaveLength(1);
+    const changes = (await warden.audit.list()).filter((event) => event.actor === 'programmatic');
+    expect(changes.map((event) => event.action)).toEqual(['oauth_client.create']);
+  });
+
+  it('docs/programmatic.md documents every member of the engine and every method of its services', () => {
     const { warden } = testWarden;
     const documentation = readFileSync(join(ROOT, 'docs/programmatic.md'), 'utf8');
-    const keyMethods = Object.getOwnPropertyNames(Object.getPrototypeOf(warden.keys)).filter(
-      (name) => name !== 'constructor' && typeof (warden.keys as unknown as Untyped)[name] === 'function',
-    );
-    // Private TypeScript methods are ordinary ones at run time: only the declared public ones are documented.
-    const publicKeyMethods = keyMethods.filter((name) => !['mintKey', 'auditKeyChange', 'require'].includes(name));
-    expect(publicKeyMethods.sort()).toEqual(['create', 'list', 'revoke', 'rotate', 'show', 'verify']);
-    for (const method of publicKeyMethods) expect(documentation).toContain(`### warden.keys.${method}(`);
+    /** The methods on an object's class; private TypeScript methods are ordinary ones at run time. */
+    const methodsOf = (value: object, privates: string[]) =>
+      Object.getOwnPropertyNames(Object.getPrototypeOf(value))
+        .filter((name) => name !== 'constructor' && typeof (value as Untyped)[name] === 'function')
+        .filter((name) => !privates.includes(name))
+        .sort();
+    const services: [string, object, string[], string[]][] = [
+      [
+        'keys',
+        warden.keys,
+        ['mintKey', 'auditKeyChange', 'require'],
+        ['create', 'list', 'revoke', 'rotate', 'show', 'verify'],
+      ],
+      [
+        'clients',
+        warden.clients,
+        ['setDisabled', 'checkTokenTtl', 'audited', 'require', 'notFound'],
+        ['create', 'delete', 'disable', 'enable', 'list', 'rotateSecret', 'show'],
+      ],
+      ['signingKeys.service', warden.signingKeys.service, [], ['list', 'rotate']],
+      ['signingKeys.signer', warden.signingKeys.signer, [], ['sign']],
+      ['audit', warden.audit, [], ['list', 'record']],
+    ];
+    for (const [path, service, privates, expected] of services) {
+      // A new method fails here until it is documented (and listed above).
+      expect(methodsOf(service, privates), path).toEqual(expected);
+      for (const method of expected) {
+        expect(documentation, `${path}.${method}`).toMatch(
+          new RegExp(`(### |\\\`)warden\\.${path.replace('.', '\\.')}\\.${method}\\(`),
+        );
+      }
+    }
+    // The signing keys capability: its own methods under their headings, the parts every capability has named.
+    const capabilityParts = ['name', 'authenticators', 'adminRoutes', 'publicRoutes', 'discoveryMetadata'];
+    capabilityParts.push('start', 'flush', 'stop');
+    for (const [member, value] of Object.entries(warden.signingKeys)) {
+      if (member === 'service' || member === 'signer') continue;
+      const own = typeof value === 'function' && !capabilityParts.includes(member);
+      const heading = own ? `### warden.signingKeys.${member}(` : `\`${member}\``;
+      expect(documentation, `signingKeys.${member}`).toContain(heading);
+    }
+    const described = new Set(['keys', 'clients', 'signingKeys', 'audit']);
     for (const [member, value] of Object.entries(warden)) {
-      if (member === 'keys') continue;
-      const heading = typeof value === 'function' ? `### warden.${member}(` : `| \`${member}\``;
+      const heading = described.has(member)
+        ? `: \`warden.${member}\``
+        : typeof value === 'function'
+          ? `### warden.${member}(`
+          : `| \`${member}\``;
       expect(documentation, member).toContain(heading);
     }
     for (const integration of ['wardenFastify(warden)', 'wardenExpress(warden, options?)', 'buildApp(warden)']) {
       expect(documentation).toContain(`### ${integration}`);
     }
+  });
+
+  it('docs/programmatic.md names every export of the package', () => {
+    const documentation = readFileSync(join(ROOT, 'docs/programmatic.md'), 'utf8');
+    const index = readFileSync(join(ROOT, 'packages/server/src/index.ts'), 'utf8');
+    const exported = [...index.matchAll(/export (?:type )?\{([^}]+)\}/g)].flatMap((match) =>
+      match[1]!.split(',').map(
+        (name) =>
+          name
+            .trim()
+            .replace(/^type /, '')
+            .split(' as ')
+            .at(-1)!,
+      ),
+    );
+    expect(exported).toContain('createWarden');
+    const named = (name: string) => documentation.includes(`\`${name}`) || documentation.includes(`### ${name}(`);
+    const missing = exported.filter((name) => name !== '' && !named(name));
+    expect(missing).toEqual([]);
   });
 
   it('a misspelt requirement in the Fastify plugin fails closed: no key reaches the route', async () => {

@@ -1,5 +1,5 @@
 import { didYouMean } from '@warden/sdk';
-import { Command, type ParseOptionsResult } from 'commander';
+import { Command, type ErrorOptions, type ParseOptionsResult } from 'commander';
 
 /** commander's default help flags: a request for help wins over every usage error, as in commander itself. */
 const HELP_FLAGS = new Set(['-h', '--help']);
@@ -36,7 +36,36 @@ export class WardenCommand extends Command {
     }
     return parsed;
   }
+
+  /**
+   * A problem with one option is worded as every other flag problem is: `--status: must be one of active, revoked,
+   * expired`, `--port: needs a value`, `--subject: is required` (see REWORDINGS).
+   */
+  override error(message: string, errorOptions?: ErrorOptions): never {
+    const rewording = errorOptions?.code === undefined ? undefined : REWORDINGS[errorOptions.code];
+    const match = rewording?.[0].exec(message);
+    return super.error(match ? `error: ${rewording![1](match[1]!, match[2] ?? '')}` : message, errorOptions);
+  }
 }
+
+/**
+ * commander's usage errors about one option, by code: its words, and the same reworded as every other flag problem
+ * (`--flag: what is wrong`). The value is never echoed: a mistyped value may be a pasted secret.
+ */
+const REWORDINGS: Record<string, [RegExp, (flag: string, detail: string) => string]> = {
+  'commander.invalidArgument': [
+    /^error: option '(--[\w-]+)[^']*' argument '.*' is invalid\. Allowed choices are (.+)\.$/s,
+    (flag, choices) => `${flag}: must be one of ${choices}`,
+  ],
+  'commander.optionMissingArgument': [
+    /^error: option '(--[\w-]+)[^']*' argument missing$/,
+    (flag) => `${flag}: needs a value`,
+  ],
+  'commander.missingMandatoryOptionValue': [
+    /^error: required option '(--[\w-]+)[^']*' not specified$/,
+    (flag) => `${flag}: is required`,
+  ],
+};
 
 function unknownOptionMessage(command: Command, arg: string): string {
   // `--subjet=x` is the flag `--subjet` with a value.

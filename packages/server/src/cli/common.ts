@@ -6,7 +6,7 @@ import { type ConfigFlags, loadConfig } from '../config/load.js';
 import { CONFIG_FILE_OPTION, type WardenConfig } from '../config/schema.js';
 import { createWarden, type Warden } from '../engine.js';
 import { createLogger } from '../observability/logger.js';
-import { databaseLocation } from '../store/database.js';
+import { databaseLocation, sqliteFilePath } from '../store/database.js';
 import { findStore, type StorePresence } from '../store/presence.js';
 import { printNote } from './output.js';
 
@@ -69,6 +69,12 @@ export interface StoreUse {
    * and `rotate`, whose key can only be in an existing store) refuses, with exit 2.
    */
   mayCreate: boolean;
+  /**
+   * Whether a PostgreSQL database is asked if it holds a store (default true). `config check` validates where the
+   * database may be out of reach (a laptop, CI): it looks at what is on this machine only, the SQLite file and the
+   * data directory, which are also what a command run from the wrong directory gets wrong.
+   */
+  contactsDatabase?: boolean;
 }
 
 /** What of the store a configuration names does not exist yet. */
@@ -80,9 +86,14 @@ interface MissingStore {
   dataDir: string | null;
 }
 
-async function findMissingStore(config: WardenConfig, needsSecrets: boolean): Promise<MissingStore | null> {
+async function findMissingStore(
+  config: WardenConfig,
+  needsSecrets: boolean,
+  contactsDatabase: boolean,
+): Promise<MissingStore | null> {
   const url = config.database.url!;
-  const database = await findStore(url);
+  // A database that is not contacted is taken as there: only what the command does not look at is assumed.
+  const database = contactsDatabase || sqliteFilePath(url) !== null ? await findStore(url) : 'warden';
   // Secrets the configuration does not give are generated into the data directory (issue/server-secrets.ts).
   const generatesSecrets =
     needsSecrets && (config.secrets.pepper === undefined || config.secrets.master_key === undefined);
@@ -126,7 +137,7 @@ function describeCreated(missing: MissingStore): string {
  * `needsSecrets`: the command uses the pepper and master key (every command but `migrate`).
  */
 export async function checkStore(config: WardenConfig, use: StoreUse, needsSecrets: boolean): Promise<string | null> {
-  const missing = await findMissingStore(config, needsSecrets);
+  const missing = await findMissingStore(config, needsSecrets, use.contactsDatabase ?? true);
   if (missing === null) return null;
   if (!use.mayCreate) throw refuseMissingStore(use, missing);
   return describeCreated(missing);
@@ -138,6 +149,17 @@ export function announceCreatedStore(created: string | null): void {
 }
 
 /**
+ * The configuration a command works with. Its warnings go to stderr, as `config check` and `serve` say them: an
+ * unknown `WARDEN_*` variable (a misspelt data directory variable) is ignored, and a command must not quietly use
+ * the store it falls back to without saying so.
+ */
+export function loadCommandConfig(options: StoreOptions): WardenConfig {
+  const { config, warnings } = loadConfig(configFlags(options));
+  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  return config;
+}
+
+/**
  * Runs `body` on an engine for a one-shot command (no background tasks; warnings to stderr), then closes it. The
  * answer names the database it came from (password redacted), so a script can tell which store it spoke to.
  */
@@ -146,7 +168,7 @@ export async function withEngine<T extends object>(
   use: StoreUse,
   body: (warden: Warden) => Promise<T>,
 ): Promise<T & { database: string }> {
-  const { config } = loadConfig(configFlags(options));
+  const config = loadCommandConfig(options);
   const created = await checkStore(config, use, true);
   const warden = await createWarden({ config, background: false, logger: createLogger('warn', undefined) });
   announceCreatedStore(created);

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { findNonconformingKeys, type NonconformingName } from '../keys/nonconforming.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations.js';
-import { announceCreatedStore, checkStore, configFlags, type StoreOptions, withStoreOptions } from './common.js';
+import { announceCreatedStore, checkStore, loadCommandConfig, type StoreOptions, withStoreOptions } from './common.js';
 import { printResult, runCommand } from './output.js';
 
 /** The text warning for stored keys whose names break the alphabets of SECURITY.md #50 (names only, no values). */
@@ -23,7 +22,7 @@ export function registerMigrateCommand(program: Command): void {
   withStoreOptions(program.command('migrate').description('bring the database schema up to date')).action(
     async (options: StoreOptions) =>
       runCommand(async () => {
-        const { config } = loadConfig(configFlags(options));
+        const config = loadCommandConfig(options);
         // migrate makes the schema only; the pepper and master key come with the first command that needs them.
         const created = await checkStore(config, { command: 'migrate', mayCreate: true }, false);
         const database = openDatabase(config.database.url!);

@@ -18,6 +18,11 @@ export class JwtSigner implements TokenSigner {
   ) {}
 
   async sign(claims: JWTPayload, typ: string): Promise<string> {
+    // Called by a host too (`warden.signingKeys.signer`): arguments of the wrong kind are its mistake, said so.
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+      throw new WardenError('invalid_request', 'claims: must be an object');
+    }
+    if (typeof typ !== 'string' || typ === '') throw new WardenError('invalid_request', 'typ: must be a string');
     if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
       throw new WardenError('internal_error', 'a token to sign must carry a numeric exp');
     }

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { parseInput } from '../util/parse-input.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** What an audit event records. A failed verification names the credential kind in `targetType`. */
@@ -34,13 +36,15 @@ export interface StoredAuditEvent extends AuditEvent {
   id: number;
 }
 
-export interface AuditFilter {
-  action?: string;
-  targetId?: string;
+/** Which events `list` gives: the query of `GET /v1/admin/audit`, and `warden.audit.list(filter)`'s argument. */
+export const auditFilterInput = z.strictObject({
+  action: z.string().max(100).optional(),
+  targetId: z.string().max(100).optional(),
   /** Only events with an id lower than this (newest first paging). */
-  before?: number;
-  limit?: number;
-}
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type AuditFilter = z.input<typeof auditFilterInput>;
 
 export class AuditRepository {
   constructor(private readonly db: Kysely<DatabaseSchema>) {}
@@ -62,12 +66,9 @@ export class AuditRepository {
       .execute();
   }
 
-  async list(filter: AuditFilter = {}): Promise<StoredAuditEvent[]> {
-    let query = this.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .orderBy('id', 'desc')
-      .limit(filter.limit ?? 100);
+  async list(input: AuditFilter = {}): Promise<StoredAuditEvent[]> {
+    const filter = parseInput(auditFilterInput, input, 'filter');
+    let query = this.db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit);
     if (filter.action !== undefined) query = query.where('action', '=', filter.action);
     if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
     if (filter.before !== undefined) query = query.where('id', '<', filter.before);

@@ -1,14 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Warden } from '../../engine.js';
+import { auditFilterInput } from '../../store/audit.js';
 import type { OpenApiRegistry } from '../openapi.js';
-
-const auditQuery = z.strictObject({
-  action: z.string().max(100).optional(),
-  targetId: z.string().max(100).optional(),
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
 
 const auditEventSchema = z.object({
   id: z.number(),
@@ -32,7 +26,7 @@ export function registerAdminAuditRoutes(scope: FastifyInstance, warden: Warden,
       url: '/v1/admin/audit',
       summary: 'List audit events, newest first',
       tags: ['audit'],
-      query: auditQuery,
+      query: auditFilterInput,
       responses: {
         200: {
           description: 'A page of events',
