@@ -117,7 +117,7 @@ describe('warden clients', () => {
       [['--name', 'x', '--token-ttl', '2d'], '--token-ttl: must be at most 1d (signing_keys.retain_after_retire)'],
       [
         ['--name', 'x', '--auth-method', 'none'],
-        '--auth-method: must be one of client_secret_basic, client_secret_post\n',
+        '--auth-method: must be one of client_secret_basic, client_secret_post, private_key_jwt\n',
       ],
       [['--scope', 'a'], 'error: --name: is required\n'],
     ];
