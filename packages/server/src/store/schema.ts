@@ -84,10 +84,22 @@ export interface OAuthClientTable {
   updated_at: number;
 }
 
+export interface CertificatePinTable {
+  /** The certificate subject (its O, or CN) the key is pinned for. */
+  subject: string;
+  /** Base64 of the SPKI DER. */
+  public_key: string;
+  spki_sha256: string;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;
   settings: SettingTable;
   signing_keys: SigningKeyTable;
   oauth_clients: OAuthClientTable;
+  certificate_pins: CertificatePinTable;
 }

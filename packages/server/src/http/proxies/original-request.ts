@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestAttributes } from '../../authn/types.js';
+import type { ForwardedCertificate, RequestAttributes } from '../../authn/types.js';
 import {
+  clientCertificateOf,
   headersWithRepeatedCredentials,
   headerValue,
   peerAddress,
@@ -43,34 +44,63 @@ function whatTheProxySays(headers: RequestAttributes['headers']): OriginalReques
 const CONFLICTING_PATH = '';
 
 /**
+ * The certificate header a trusted proxy sent, among those `mtls.proxy_headers` names: undefined when none,
+ * and an unusable value (empty, which the authenticator refuses as malformed) when two disagree or one repeats,
+ * since then one of them came from the client.
+ */
+function forwardedCertificate(
+  headers: RequestAttributes['headers'],
+  names: readonly ForwardedCertificate['header'][],
+): ForwardedCertificate | undefined {
+  let found: ForwardedCertificate | undefined;
+  for (const header of names) {
+    const value = headers[header];
+    if (value === undefined) continue;
+    if (found !== undefined || Array.isArray(value)) return { header, value: '' };
+    found = { header, value };
+  }
+  return found;
+}
+
+/**
  * The attributes of the original request behind a decide request. From a trusted proxy, each dialect fills in
  * what its headers say; anything they leave out, and everything for an untrusted peer (SECURITY.md #45), comes
- * from the request itself (`plainPath`).
+ * from the request itself (`plainPath`). Client-certificate headers count only from a trusted proxy too
+ * (SECURITY.md #44); the certificate of Warden's own TLS connection counts from anyone.
  */
 export function decisionAttributes(
   request: IncomingMessage,
   pathAfterDecide: string,
   trusted: TrustedProxies,
+  certificateHeaders: readonly ForwardedCertificate['header'][] = [],
 ): RequestAttributes {
   const headers = headersWithRepeatedCredentials(request);
   const peer = peerAddress(request);
   if (!trusted.trusts(peer)) {
     // The common case, built in one object (this runs for every decision).
-    return {
+    const attributes: RequestAttributes = {
       method: request.method ?? 'GET',
       host: (headerValue(request.headers.host) ?? '').toLowerCase(),
       path: pathAfterDecide,
       headers,
       peer,
     };
+    const certificate = clientCertificateOf(request.socket);
+    if (certificate !== undefined) attributes.clientCertificate = certificate;
+    return attributes;
   }
   const own = plainPath(request, pathAfterDecide);
   const said = whatTheProxySays(headers);
-  return {
+  const attributes: RequestAttributes = {
     method: said.method ?? own.method,
     host: (said.host ?? own.host).toLowerCase(),
     path: said.path ?? own.path,
     headers,
     peer,
   };
+  const certificate = clientCertificateOf(request.socket);
+  if (certificate !== undefined) attributes.clientCertificate = certificate;
+  const forwarded = certificateHeaders.length > 0 ? forwardedCertificate(headers, certificateHeaders) : undefined;
+  if (forwarded !== undefined) attributes.forwardedCertificate = forwarded;
+  return attributes;
 }
