@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Decision } from '../src/authz/decide.js';
 import type { WardenConfigInput } from '../src/config/schema.js';
 import { buildApp } from '../src/http/app.js';
 import { type GeneratedCertificate, generateCertificate } from '../src/mtls/generate.js';
@@ -59,6 +60,8 @@ async function listen(t: TestWarden): Promise<{ app: FastifyInstance; port: numb
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, port: (app.server.address() as AddressInfo).port };
 }
+
+const codeOf = (decision: Decision) => (decision.allow ? null : decision.code);
 
 const PROXY_HEADERS = ['x-client-cert', 'client-cert', 'x-forwarded-client-cert'] as const;
 const RULES = [{ name: 'services', path: '/**', authenticators: ['mtls', 'api_key'] }];
@@ -265,7 +268,7 @@ describe('SECURITY.md #44: certificate headers from a peer that is not a trusted
   });
 
   it('SECURITY.md #44: X-Client-Cert, Client-Cert, X-Forwarded-Client-Cert and X-SSL-Client-* from an untrusted peer are ignored', async () => {
-    for (const headers of [
+    const sets: Record<string, string>[] = [
       { 'x-client-cert': asXClientCert(acme) },
       { 'client-cert': asClientCert(acme) },
       { 'x-forwarded-client-cert': asXfcc(acme) },
@@ -274,7 +277,8 @@ describe('SECURITY.md #44: certificate headers from a peer that is not a trusted
         'x-ssl-client-verify': 'SUCCESS',
         'x-ssl-client-s-dn': 'O=Acme Corp',
       },
-    ]) {
+    ];
+    for (const headers of sets) {
       const answer = await send(port, headers);
       // Ignored: as if no credential was sent at all, not a verification that failed.
       expect(answer.status).toBe(401);
@@ -291,7 +295,7 @@ describe('SECURITY.md #44: certificate headers from a peer that is not a trusted
       headers: { 'x-ssl-client-cert': asXClientCert(acme) },
       peer: '10.0.0.1',
     };
-    expect((await t.warden.decide(attributes)).code).toBe('missing_credentials');
+    expect(codeOf(await t.warden.decide(attributes))).toBe('missing_credentials');
   });
 });
 
@@ -331,8 +335,8 @@ describe('mTLS validation modes', () => {
     });
     const selfSigned = await certificate('Acme Corp');
     expect(await decideWith(t, signed)).toMatchObject({ allow: true, principal: { subject: 'Acme Corp' } });
-    expect((await decideWith(t, foreign)).code).toBe('certificate_untrusted');
-    expect((await decideWith(t, selfSigned)).code).toBe('certificate_untrusted');
+    expect(codeOf(await decideWith(t, foreign))).toBe('certificate_untrusted');
+    expect(codeOf(await decideWith(t, selfSigned))).toBe('certificate_untrusted');
   });
 
   it('CA chain and pin together: both must hold', async () => {
@@ -341,7 +345,7 @@ describe('mTLS validation modes', () => {
     writeFileSync(join(dir, 'ca.pem'), ca.certificatePem);
     const t = await engine({ mtls: { ca_file: join(dir, 'ca.pem') } });
     const signed = await certificate('Acme Corp', { ca: { certificatePem: ca.certificatePem, keyPem: ca.keyPem } });
-    expect((await decideWith(t, signed)).code).toBe('certificate_not_registered');
+    expect(codeOf(await decideWith(t, signed))).toBe('certificate_not_registered');
     await t.warden.pins.pin({ subject: 'Acme Corp', publicKey: signed.publicKeyPem }, { actor: 'test' });
     expect((await decideWith(t, signed)).allow).toBe(true);
   });
@@ -355,7 +359,7 @@ describe('mTLS validation modes', () => {
       allow: true,
       principal: { subject: 'billing-agent', subjectType: 'agent', credential: { kind: 'mtls' } },
     });
-    expect((await decideWith(t, withoutCn)).code).toBe('certificate_no_subject');
+    expect(codeOf(await decideWith(t, withoutCn))).toBe('certificate_no_subject');
   });
 
   it('configuration mistakes are refused at start', async () => {
@@ -440,14 +444,14 @@ describe('mTLS with a remote pin registry (a real HTTP server)', () => {
     const rotated = await certificate('Acme Corp');
     registered['Acme Corp'] = derBase64Spki(rotated);
     t.clock.now += 60_001;
-    expect((await decide(acme)).code).toBe('certificate_key_mismatch');
+    expect(codeOf(await decide(acme))).toBe('certificate_key_mismatch');
     expect((await decide(rotated)).allow).toBe(true);
     expect(asked).toEqual(['Acme Corp', 'Acme Corp']);
   });
 
   it('404 is not registered', async () => {
     const nobody = await certificate('Nobody');
-    expect((await decide(nobody)).code).toBe('certificate_not_registered');
+    expect(codeOf(await decide(nobody))).toBe('certificate_not_registered');
   });
 
   it('a registry that fails, hangs past the timeout or is down denies with 503: fail closed, never allow', async () => {
