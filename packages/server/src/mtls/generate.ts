@@ -132,9 +132,10 @@ export async function generateCertificate(request: CertificateRequest): Promise<
     }
   }
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const withNewline = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
   return {
-    keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),
-    certificatePem: certificate.toString('pem'),
-    publicKeyPem: certificate.publicKey.toString('pem'),
+    keyPem: withNewline(x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')),
+    certificatePem: withNewline(certificate.toString('pem')),
+    publicKeyPem: withNewline(certificate.publicKey.toString('pem')),
   };
 }
