@@ -1,11 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
+import { type GeneratedCertificate, generateCertificate } from '../src/mtls/generate.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase, tempDir, testDialects } from './helpers/databases.js';
 import { startTestWarden, type TestWarden } from './helpers/engine.js';
@@ -327,3 +329,198 @@ describe.skipIf(!NGINX || !CADDY)(`the proxy conformance table (nginx and Caddy,
     }
   });
 });
+
+/** A request over TLS, with a client certificate when `client` is given. */
+function sendTls(
+  port: number,
+  path: string,
+  options: { client?: GeneratedCertificate; ca: string; headers?: Record<string, string> },
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        headers: options.headers ?? {},
+        ca: options.ca,
+        agent: false,
+        ...(options.client ? { key: options.client.keyPem, cert: options.client.certificatePem } : {}),
+      },
+      (response: IncomingMessage) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          body += chunk;
+        });
+        response.on('end', () => {
+          const upstream = response.headers['x-test-upstream'] === 'yes' ? JSON.parse(body) : null;
+          resolve({ status: response.statusCode!, headers: response.headers, upstream });
+        });
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+async function waitForTlsPort(port: number, ca: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    try {
+      await sendTls(port, '/', { ca });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`nothing answered TLS on port ${port}`);
+}
+
+/**
+ * The mTLS rows: deploy/nginx-mtls.conf as written (addresses, port and certificate paths replaced), nginx
+ * terminating TLS with `ssl_verify_client optional_no_ca` and passing `$ssl_client_escaped_cert` in X-Client-Cert,
+ * real TLS client certificates, and Warden pinning their public keys by Organization.
+ */
+describe.skipIf(!NGINX)(
+  'the proxy conformance table, mTLS rows (nginx terminating TLS, deploy/nginx-mtls.conf)',
+  () => {
+    let t: TestWarden;
+    let app: FastifyInstance;
+    let upstream: Server;
+    let nginx: ChildProcess;
+    let port: number;
+    let server: GeneratedCertificate;
+    let acme: GeneratedCertificate;
+
+    beforeAll(async () => {
+      t = await startTestWarden('sqlite', {
+        config: {
+          rules: [{ name: 'services', path: '/**', authenticators: ['mtls', 'api_key'] }],
+          mtls: { proxy_headers: ['x-client-cert'] },
+        } as never,
+      });
+      app = buildApp(t.warden);
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const wardenPort = (app.server.address() as AddressInfo).port;
+      upstream = createServer((incoming, response) => {
+        response.setHeader('content-type', 'application/json');
+        response.setHeader('x-test-upstream', 'yes');
+        response.end(JSON.stringify({ url: incoming.url, headers: incoming.headers }));
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const upstreamPort = (upstream.address() as AddressInfo).port;
+
+      server = await generateCertificate({
+        organization: 'Proxy',
+        commonName: 'localhost',
+        notAfterDays: 30,
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1'],
+      });
+      acme = await generateCertificate({ organization: 'Acme Corp', commonName: 'orders-svc', notAfterDays: 30 });
+      await t.warden.pins.pin({ subject: 'Acme Corp', publicKey: acme.publicKeyPem }, { actor: 'test' });
+
+      const dir = tempDir('warden-nginx-mtls');
+      mkdirSync(join(dir, 'logs'), { recursive: true });
+      writeFileSync(join(dir, 'server.crt'), server.certificatePem);
+      writeFileSync(join(dir, 'server.key'), server.keyPem);
+      port = await freePort();
+      const site = readFileSync(join(REPO_ROOT, 'deploy', 'nginx-mtls.conf'), 'utf8')
+        .replaceAll('127.0.0.1:8080', `127.0.0.1:${wardenPort}`)
+        .replaceAll('127.0.0.1:3000', `127.0.0.1:${upstreamPort}`)
+        .replace('listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`)
+        .replaceAll('/etc/nginx/tls/', `${dir}/`);
+      writeFileSync(
+        join(dir, 'nginx.conf'),
+        `user root;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+${site}
+}
+`,
+      );
+      execFileSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
+      nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+      await waitForTlsPort(port, server.certificatePem);
+    }, 60_000);
+
+    afterAll(async () => {
+      nginx?.kill('SIGTERM');
+      upstream?.close();
+      await app?.close();
+      await t?.close();
+    });
+
+    /** The failure codes Warden recorded for mTLS, newest first (nginx shows the client only the status). */
+    const recordedCodes = async () => {
+      await t.warden.flush();
+      const events = await t.warden.audit.list({ action: 'credential.verify_failed' });
+      return events.filter((event) => event.targetType === 'mtls').map((event) => event.reason);
+    };
+
+    it('a pinned client certificate reaches the service as its Organization, with Warden identity headers', async () => {
+      const answer = await sendTls(port, '/orders/1', { client: acme, ca: server.certificatePem });
+      expect(answer.status).toBe(200);
+      expect(answer.upstream?.headers['x-auth-subject']).toBe('Acme Corp');
+      expect(answer.upstream?.headers['x-auth-subject-type']).toBe('service');
+      expect(answer.upstream?.headers['x-auth-credential']).toBe('mtls');
+      // The certificate header was for Warden, not for the service.
+      expect(answer.upstream?.headers['x-client-cert']).toBeUndefined();
+    });
+
+    it('SECURITY.md #43: a certificate for the same Organization with another key never reaches the service', async () => {
+      const impostor = await generateCertificate({
+        organization: 'Acme Corp',
+        commonName: 'orders-svc',
+        notAfterDays: 30,
+      });
+      const answer = await sendTls(port, '/orders/1', { client: impostor, ca: server.certificatePem });
+      expect(answer.status).toBe(401);
+      expect(answer.upstream).toBe(null);
+      expect((await recordedCodes())[0]).toBe('certificate_key_mismatch');
+    });
+
+    it('no client certificate: 401, and an X-Client-Cert the client sends itself is replaced by nginx, not believed', async () => {
+      const escaped = encodeURIComponent(acme.certificatePem);
+      const bare = await sendTls(port, '/orders/1', { ca: server.certificatePem });
+      expect(bare.status).toBe(401);
+      expect(bare.upstream).toBe(null);
+      // A copy of Acme's certificate (public) in the header, without its key: nginx sends no header, Warden sees none.
+      const copied = await sendTls(port, '/orders/1', {
+        ca: server.certificatePem,
+        headers: {
+          'X-Client-Cert': escaped,
+          'Client-Cert': `:${acme.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '')}:`,
+        },
+      });
+      expect(copied.status).toBe(401);
+      expect(copied.upstream).toBe(null);
+      // With a certificate of its own, the client's header is replaced by the certificate it really presented.
+      const other = await generateCertificate({ organization: 'Other', notAfterDays: 30 });
+      const swapped = await sendTls(port, '/orders/1', {
+        client: other,
+        ca: server.certificatePem,
+        headers: { 'X-Client-Cert': escaped },
+      });
+      expect(swapped.status).toBe(401);
+      expect((await recordedCodes())[0]).toBe('certificate_not_registered');
+    });
+
+    it('an API key still works beside mTLS on the same listener', async () => {
+      const { key } = await t.warden.keys.create({ subject: 'reader' }, { actor: 'test' });
+      const answer = await sendTls(port, '/orders/1', { ca: server.certificatePem, headers: { 'X-API-Key': key } });
+      expect(answer.status).toBe(200);
+      expect(answer.upstream?.headers['x-auth-subject']).toBe('reader');
+    });
+  },
+);
