@@ -88,13 +88,14 @@ export class MtlsAuthenticator implements Authenticator {
   }
 
   private certificateOf(credential: PresentedCredential): CachedCertificate {
-    const bytes =
-      credential.source === 'certificate'
-        ? `pem:${credential.pem}`
-        : credential.source === 'forwarded-certificate'
-          ? `${credential.certificate.header}:${credential.certificate.value}`
-          : '';
-    const key = createHash('sha256').update(bytes).digest('base64');
+    // The digest of the bytes as presented, the header's name first (one certificate in two formats is two
+    // entries, and a value in one format can never be read as another).
+    const digest = createHash('sha256');
+    if (credential.source === 'certificate') digest.update('pem\n').update(credential.pem);
+    else if (credential.source === 'forwarded-certificate') {
+      digest.update(credential.certificate.header).update('\n').update(credential.certificate.value);
+    }
+    const key = digest.digest('base64');
     const hit = this.parsed.get(key);
     if (hit !== undefined) return hit;
     const entry = this.parse(credential);

@@ -2,7 +2,7 @@
 export const MAX_CERTIFICATE_BYTES = 16_384;
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----\s*$/;
+const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----$/;
 
 /**
  * Canonical base64 only: Node's decoder skips characters it does not know, so `a!b` would decode as `ab` and
@@ -15,13 +15,12 @@ export function strictBase64(text: string): Buffer | null {
 }
 
 /**
- * The DER of the first certificate of a PEM text (a proxy may append the chain after it), or null when the text
- * is not a PEM certificate. Line breaks and spaces inside the base64 are allowed: proxies fold them differently.
+ * The DER of a PEM text holding exactly one certificate, or null. Line breaks and spaces inside the base64 are
+ * allowed (proxies fold them differently); anything after the certificate is not: a second certificate appended
+ * (a repeated header joined by the HTTP parser) would otherwise pass unseen.
  */
 export function pemToDer(pem: string): Buffer | null {
-  const trimmed = pem.trimStart();
-  const end = trimmed.indexOf('-----END CERTIFICATE-----');
-  if (end === -1) return null;
-  const first = PEM_CERTIFICATE.exec(trimmed.slice(0, end + '-----END CERTIFICATE-----'.length));
-  return first ? strictBase64(first[1]!.replace(/\s+/g, '')) : null;
+  const one = PEM_CERTIFICATE.exec(pem.trim());
+  if (one === null) return null;
+  return strictBase64(one[1]!.replace(/\s+/g, ''));
 }
