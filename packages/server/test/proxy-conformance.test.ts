@@ -330,7 +330,7 @@ describe.skipIf(!NGINX || !CADDY)(`the proxy conformance table (nginx and Caddy,
   });
 });
 
-/** A request over TLS, with a client certificate when `client` is given. */
+/** A request over TLS to `localhost` (SNI and Host), with a client certificate when `client` is given. */
 function sendTls(
   port: number,
   path: string,
@@ -340,9 +340,10 @@ function sendTls(
     const outgoing = httpsRequest(
       {
         host: '127.0.0.1',
+        servername: 'localhost',
         port,
         path,
-        headers: options.headers ?? {},
+        headers: { host: `localhost:${port}`, ...options.headers },
         ca: options.ca,
         agent: false,
         ...(options.client ? { key: options.client.keyPem, cert: options.client.certificatePem } : {}),
@@ -377,63 +378,22 @@ async function waitForTlsPort(port: number, ca: string): Promise<void> {
   throw new Error(`nothing answered TLS on port ${port}`);
 }
 
-/**
- * The mTLS rows: deploy/nginx-mtls.conf as written (addresses, port and certificate paths replaced), nginx
- * terminating TLS with `ssl_verify_client optional_no_ca` and passing `$ssl_client_escaped_cert` in X-Client-Cert,
- * real TLS client certificates, and Warden pinning their public keys by Organization.
- */
-describe.skipIf(!NGINX)(
-  'the proxy conformance table, mTLS rows (nginx terminating TLS, deploy/nginx-mtls.conf)',
-  () => {
-    let t: TestWarden;
-    let app: FastifyInstance;
-    let upstream: Server;
-    let nginx: ChildProcess;
-    let port: number;
-    let server: GeneratedCertificate;
-    let acme: GeneratedCertificate;
+/** A deploy/ mTLS example pointed at this test's Warden, service, port and certificate files. */
+function deployTlsConfig(file: string, wardenPort: number, upstreamPort: number, port: number, dir: string): string {
+  return readFileSync(join(REPO_ROOT, 'deploy', file), 'utf8')
+    .replaceAll('127.0.0.1:8080', `127.0.0.1:${wardenPort}`)
+    .replaceAll('127.0.0.1:3000', `127.0.0.1:${upstreamPort}`)
+    .replace('listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`)
+    .replace('https://localhost:443 {', `https://localhost:${port} {`)
+    .replaceAll('/etc/nginx/tls/', `${dir}/`)
+    .replaceAll('/etc/caddy/tls/', `${dir}/`);
+}
 
-    beforeAll(async () => {
-      t = await startTestWarden('sqlite', {
-        config: {
-          rules: [{ name: 'services', path: '/**', authenticators: ['mtls', 'api_key'] }],
-          mtls: { proxy_headers: ['x-client-cert'] },
-        } as never,
-      });
-      app = buildApp(t.warden);
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const wardenPort = (app.server.address() as AddressInfo).port;
-      upstream = createServer((incoming, response) => {
-        response.setHeader('content-type', 'application/json');
-        response.setHeader('x-test-upstream', 'yes');
-        response.end(JSON.stringify({ url: incoming.url, headers: incoming.headers }));
-      });
-      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-      const upstreamPort = (upstream.address() as AddressInfo).port;
-
-      server = await generateCertificate({
-        organization: 'Proxy',
-        commonName: 'localhost',
-        notAfterDays: 30,
-        dnsNames: ['localhost'],
-        ipAddresses: ['127.0.0.1'],
-      });
-      acme = await generateCertificate({ organization: 'Acme Corp', commonName: 'orders-svc', notAfterDays: 30 });
-      await t.warden.pins.pin({ subject: 'Acme Corp', publicKey: acme.publicKeyPem }, { actor: 'test' });
-
-      const dir = tempDir('warden-nginx-mtls');
-      mkdirSync(join(dir, 'logs'), { recursive: true });
-      writeFileSync(join(dir, 'server.crt'), server.certificatePem);
-      writeFileSync(join(dir, 'server.key'), server.keyPem);
-      port = await freePort();
-      const site = readFileSync(join(REPO_ROOT, 'deploy', 'nginx-mtls.conf'), 'utf8')
-        .replaceAll('127.0.0.1:8080', `127.0.0.1:${wardenPort}`)
-        .replaceAll('127.0.0.1:3000', `127.0.0.1:${upstreamPort}`)
-        .replace('listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`)
-        .replaceAll('/etc/nginx/tls/', `${dir}/`);
-      writeFileSync(
-        join(dir, 'nginx.conf'),
-        `user root;
+function startNginxMtls(dir: string, wardenPort: number, upstreamPort: number, port: number): ChildProcess {
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `user root;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
@@ -445,82 +405,165 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-${site}
+${deployTlsConfig('nginx-mtls.conf', wardenPort, upstreamPort, port, dir)}
 }
 `,
-      );
-      execFileSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
-      nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  );
+  execFileSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
+  return spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+}
+
+function startCaddyMtls(dir: string, wardenPort: number, upstreamPort: number, port: number): ChildProcess {
+  const site = deployTlsConfig('Caddyfile-mtls', wardenPort, upstreamPort, port, dir);
+  writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\n\n${site}`);
+  const env = { ...process.env, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, HOME: dir };
+  execFileSync(CADDY!, ['validate', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+    stdio: 'pipe',
+    env,
+  });
+  return spawn(CADDY!, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+    stdio: 'ignore',
+    env,
+  });
+}
+
+/**
+ * The mTLS rows of the table: deploy/nginx-mtls.conf (`ssl_verify_client optional_no_ca`, `$ssl_client_escaped_cert`
+ * in X-Client-Cert) and deploy/Caddyfile-mtls (`client_auth mode request`, RFC 9440 Client-Cert), each as written
+ * (addresses, port and certificate paths replaced), with real TLS client certificates and Warden pinning their
+ * public keys by Organization. Every row must give the same answer through each proxy.
+ */
+describe.skipIf(!NGINX || !CADDY)('the proxy conformance table, mTLS rows (nginx and Caddy terminating TLS)', () => {
+  let t: TestWarden;
+  let app: FastifyInstance;
+  let upstream: Server;
+  const proxies: { name: string; process: ChildProcess; port: number }[] = [];
+  let server: GeneratedCertificate;
+  let acme: GeneratedCertificate;
+
+  beforeAll(async () => {
+    t = await startTestWarden('sqlite', {
+      config: {
+        rules: [{ name: 'services', path: '/**', authenticators: ['mtls', 'api_key'] }],
+        mtls: { proxy_headers: ['x-client-cert', 'client-cert'] },
+      } as never,
+    });
+    app = buildApp(t.warden);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const wardenPort = (app.server.address() as AddressInfo).port;
+    upstream = createServer((incoming, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.setHeader('x-test-upstream', 'yes');
+      response.end(JSON.stringify({ url: incoming.url, headers: incoming.headers }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamPort = (upstream.address() as AddressInfo).port;
+
+    server = await generateCertificate({
+      organization: 'Proxy',
+      commonName: 'localhost',
+      notAfterDays: 30,
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
+    acme = await generateCertificate({ organization: 'Acme Corp', commonName: 'orders-svc', notAfterDays: 30 });
+    await t.warden.pins.pin({ subject: 'Acme Corp', publicKey: acme.publicKeyPem }, { actor: 'test' });
+
+    for (const [name, start] of [
+      ['nginx', startNginxMtls],
+      ['caddy', startCaddyMtls],
+    ] as const) {
+      const dir = tempDir(`warden-${name}-mtls`);
+      writeFileSync(join(dir, 'server.crt'), server.certificatePem);
+      writeFileSync(join(dir, 'server.key'), server.keyPem);
+      const port = await freePort();
+      proxies.push({ name, process: start(dir, wardenPort, upstreamPort, port), port });
       await waitForTlsPort(port, server.certificatePem);
-    }, 60_000);
+    }
+  }, 60_000);
 
-    afterAll(async () => {
-      nginx?.kill('SIGTERM');
-      upstream?.close();
-      await app?.close();
-      await t?.close();
+  afterAll(async () => {
+    for (const proxy of proxies) proxy.process.kill('SIGTERM');
+    upstream?.close();
+    await app?.close();
+    await t?.close();
+  });
+
+  /** The same TLS request through every proxy, one proxy at a time (so each failure code is that proxy's). */
+  const throughEach = async (options: { client?: GeneratedCertificate; headers?: Record<string, string> }) => {
+    const answers: [string, Answer, string | null][] = [];
+    for (const proxy of proxies) {
+      const answer = await sendTls(proxy.port, '/orders/1', { ca: server.certificatePem, ...options });
+      answers.push([proxy.name, answer, await lastRecordedCode()]);
+    }
+    return answers;
+  };
+
+  /** The code of the newest mTLS failure Warden recorded (the proxies show the client only the status). */
+  let seenFailures = 0;
+  const lastRecordedCode = async (): Promise<string | null> => {
+    await t.warden.flush();
+    const events = (await t.warden.audit.list({ action: 'credential.verify_failed' })).filter(
+      (event) => event.targetType === 'mtls',
+    );
+    if (events.length === seenFailures) return null;
+    seenFailures = events.length;
+    return events[0]!.reason ?? null;
+  };
+
+  it('a pinned client certificate reaches the service as its Organization, with Warden identity headers', async () => {
+    for (const [name, answer] of await throughEach({ client: acme })) {
+      expect(answer.status, name).toBe(200);
+      expect(answer.upstream?.headers['x-auth-subject'], name).toBe('Acme Corp');
+      expect(answer.upstream?.headers['x-auth-subject-type'], name).toBe('service');
+      expect(answer.upstream?.headers['x-auth-credential'], name).toBe('mtls');
+      // The certificate headers were for Warden, not for the service.
+      expect(answer.upstream?.headers['x-client-cert'], name).toBeUndefined();
+      expect(answer.upstream?.headers['client-cert'], name).toBeUndefined();
+    }
+  });
+
+  it('SECURITY.md #43: a certificate for the same Organization with another key never reaches the service', async () => {
+    const impostor = await generateCertificate({
+      organization: 'Acme Corp',
+      commonName: 'orders-svc',
+      notAfterDays: 30,
     });
+    for (const [name, answer, code] of await throughEach({ client: impostor })) {
+      expect(answer.status, name).toBe(401);
+      expect(answer.upstream, name).toBe(null);
+      expect(code, name).toBe('certificate_key_mismatch');
+    }
+  });
 
-    /** The failure codes Warden recorded for mTLS, newest first (nginx shows the client only the status). */
-    const recordedCodes = async () => {
-      await t.warden.flush();
-      const events = await t.warden.audit.list({ action: 'credential.verify_failed' });
-      return events.filter((event) => event.targetType === 'mtls').map((event) => event.reason);
+  it('no client certificate: 401, and certificate headers the client sends itself are replaced by the proxy, not believed', async () => {
+    const copies = {
+      // A copy of Acme's certificate (public) in every header form, without its key.
+      'X-Client-Cert': encodeURIComponent(acme.certificatePem),
+      'Client-Cert': `:${acme.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '')}:`,
     };
+    for (const [name, answer, code] of await throughEach({})) {
+      expect(answer.status, name).toBe(401);
+      expect(answer.upstream, name).toBe(null);
+      expect(code, name).toBe(null); // no certificate reached Warden: nothing failed, nothing was presented
+    }
+    for (const [name, answer] of await throughEach({ headers: copies })) {
+      expect(answer.status, name).toBe(401);
+      expect(answer.upstream, name).toBe(null);
+    }
+    // With a certificate of its own, the client's headers are replaced by the certificate it really presented.
+    const other = await generateCertificate({ organization: 'Other', notAfterDays: 30 });
+    for (const [name, answer, code] of await throughEach({ client: other, headers: copies })) {
+      expect(answer.status, name).toBe(401);
+      expect(code, name).toBe('certificate_not_registered');
+    }
+  });
 
-    it('a pinned client certificate reaches the service as its Organization, with Warden identity headers', async () => {
-      const answer = await sendTls(port, '/orders/1', { client: acme, ca: server.certificatePem });
-      expect(answer.status).toBe(200);
-      expect(answer.upstream?.headers['x-auth-subject']).toBe('Acme Corp');
-      expect(answer.upstream?.headers['x-auth-subject-type']).toBe('service');
-      expect(answer.upstream?.headers['x-auth-credential']).toBe('mtls');
-      // The certificate header was for Warden, not for the service.
-      expect(answer.upstream?.headers['x-client-cert']).toBeUndefined();
-    });
-
-    it('SECURITY.md #43: a certificate for the same Organization with another key never reaches the service', async () => {
-      const impostor = await generateCertificate({
-        organization: 'Acme Corp',
-        commonName: 'orders-svc',
-        notAfterDays: 30,
-      });
-      const answer = await sendTls(port, '/orders/1', { client: impostor, ca: server.certificatePem });
-      expect(answer.status).toBe(401);
-      expect(answer.upstream).toBe(null);
-      expect((await recordedCodes())[0]).toBe('certificate_key_mismatch');
-    });
-
-    it('no client certificate: 401, and an X-Client-Cert the client sends itself is replaced by nginx, not believed', async () => {
-      const escaped = encodeURIComponent(acme.certificatePem);
-      const bare = await sendTls(port, '/orders/1', { ca: server.certificatePem });
-      expect(bare.status).toBe(401);
-      expect(bare.upstream).toBe(null);
-      // A copy of Acme's certificate (public) in the header, without its key: nginx sends no header, Warden sees none.
-      const copied = await sendTls(port, '/orders/1', {
-        ca: server.certificatePem,
-        headers: {
-          'X-Client-Cert': escaped,
-          'Client-Cert': `:${acme.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '')}:`,
-        },
-      });
-      expect(copied.status).toBe(401);
-      expect(copied.upstream).toBe(null);
-      // With a certificate of its own, the client's header is replaced by the certificate it really presented.
-      const other = await generateCertificate({ organization: 'Other', notAfterDays: 30 });
-      const swapped = await sendTls(port, '/orders/1', {
-        client: other,
-        ca: server.certificatePem,
-        headers: { 'X-Client-Cert': escaped },
-      });
-      expect(swapped.status).toBe(401);
-      expect((await recordedCodes())[0]).toBe('certificate_not_registered');
-    });
-
-    it('an API key still works beside mTLS on the same listener', async () => {
-      const { key } = await t.warden.keys.create({ subject: 'reader' }, { actor: 'test' });
-      const answer = await sendTls(port, '/orders/1', { ca: server.certificatePem, headers: { 'X-API-Key': key } });
-      expect(answer.status).toBe(200);
-      expect(answer.upstream?.headers['x-auth-subject']).toBe('reader');
-    });
-  },
-);
+  it('an API key still works beside mTLS on the same listener', async () => {
+    const { key } = await t.warden.keys.create({ subject: 'reader' }, { actor: 'test' });
+    for (const [name, answer] of await throughEach({ headers: { 'X-API-Key': key } })) {
+      expect(answer.status, name).toBe(200);
+      expect(answer.upstream?.headers['x-auth-subject'], name).toBe('reader');
+    }
+  });
+});
