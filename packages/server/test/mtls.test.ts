@@ -362,6 +362,20 @@ describe('mTLS validation modes', () => {
     expect(codeOf(await decideWith(t, withoutCn))).toBe('certificate_no_subject');
   });
 
+  it('a forwardedCertificate that is not { header, value } is refused as invalid_request', async () => {
+    const t = await engine({});
+    const attributes = { method: 'GET', host: 'h', path: '/', headers: {}, peer: '127.0.0.1' };
+    for (const forwardedCertificate of [
+      { header: 'x-ssl-client-cert', value: 'x' },
+      { header: 'client-cert' },
+      'pem',
+    ]) {
+      await expect(t.warden.decide({ ...attributes, forwardedCertificate } as never)).rejects.toMatchObject({
+        code: 'invalid_request',
+      });
+    }
+  });
+
   it('configuration mistakes are refused at start', async () => {
     await expect(engine({ mtls: { pins: { registry: 'off' } } })).rejects.toThrow(/ca_file must be set/);
     await expect(engine({ mtls: { pins: { registry: 'remote' } } })).rejects.toThrow(/endpoint/);
@@ -560,6 +574,52 @@ describe("Warden's own TLS listener (server.tls with request_cert)", () => {
     const answer = await sendTls({});
     expect(answer.status).toBe(401);
     expect(answer.body.error).toBe('missing_credentials');
+  });
+
+  it("from a trusted proxy that forwards certificates, the proxy's own TLS certificate is not its client's", async () => {
+    // The same listener, now told that its trusted peers (127.0.0.1) are proxies passing X-Client-Cert.
+    const dir = tempDir('warden-tls-proxy');
+    writeFileSync(join(dir, 'server.crt'), server.certificatePem);
+    writeFileSync(join(dir, 'server.key'), server.keyPem);
+    const proxied = await startTestWarden('sqlite', {
+      database: t.database,
+      config: {
+        rules: RULES,
+        server: {
+          tls: { cert_file: join(dir, 'server.crt'), key_file: join(dir, 'server.key'), request_cert: true },
+        },
+        mtls: { proxy_headers: ['x-client-cert'] },
+      } as WardenConfigInput,
+    });
+    const listening = await listen(proxied);
+    try {
+      const asProxy = (headers: Record<string, string>): Promise<Answer> =>
+        new Promise((resolve, reject) => {
+          const outgoing = httpsRequest(
+            {
+              host: '127.0.0.1',
+              port: listening.port,
+              path: '/v1/decide/orders',
+              ca: server.certificatePem,
+              agent: false,
+              key: client.keyPem,
+              cert: client.certificatePem,
+              headers,
+            },
+            (response) => collect(response, resolve),
+          );
+          outgoing.on('error', reject);
+          outgoing.end();
+        });
+      // The proxy's connection holds a pinned certificate, but no client certificate was forwarded.
+      expect((await asProxy({})).body.error).toBe('missing_credentials');
+      // What the proxy forwards is what counts.
+      const forwarded = await asProxy({ 'x-client-cert': encodeURIComponent(client.certificatePem) });
+      expect(forwarded.status).toBe(200);
+    } finally {
+      await listening.app.close();
+      await proxied.warden.close();
+    }
   });
 
   it('a certificate with another key than the pinned one is refused (SECURITY.md #43 over TLS)', async () => {

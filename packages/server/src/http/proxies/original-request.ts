@@ -66,7 +66,8 @@ function forwardedCertificate(
  * The attributes of the original request behind a decide request. From a trusted proxy, each dialect fills in
  * what its headers say; anything they leave out, and everything for an untrusted peer (SECURITY.md #45), comes
  * from the request itself (`plainPath`). Client-certificate headers count only from a trusted proxy too
- * (SECURITY.md #44); the certificate of Warden's own TLS connection counts from anyone.
+ * (SECURITY.md #44); the certificate of Warden's own TLS connection counts from any peer, except from a trusted
+ * proxy when `mtls.proxy_headers` is set (then the proxy's headers say who the client is).
  */
 export function decisionAttributes(
   request: IncomingMessage,
@@ -98,9 +99,14 @@ export function decisionAttributes(
     headers,
     peer,
   };
-  const certificate = clientCertificateOf(request.socket);
-  if (certificate !== undefined) attributes.clientCertificate = certificate;
-  const forwarded = certificateHeaders.length > 0 ? forwardedCertificate(headers, certificateHeaders) : undefined;
-  if (forwarded !== undefined) attributes.forwardedCertificate = forwarded;
+  if (certificateHeaders.length > 0) {
+    // A proxy that forwards client certificates speaks for its clients: the certificate of its own TLS connection
+    // to Warden (proxy_ssl_certificate) is the proxy's, and a client that sent none must not pass as the proxy.
+    const forwarded = forwardedCertificate(headers, certificateHeaders);
+    if (forwarded !== undefined) attributes.forwardedCertificate = forwarded;
+  } else {
+    const certificate = clientCertificateOf(request.socket);
+    if (certificate !== undefined) attributes.clientCertificate = certificate;
+  }
   return attributes;
 }
