@@ -379,6 +379,9 @@ describe('mTLS validation modes', () => {
   it('configuration mistakes are refused at start', async () => {
     await expect(engine({ mtls: { pins: { registry: 'off' } } })).rejects.toThrow(/ca_file must be set/);
     await expect(engine({ mtls: { pins: { registry: 'remote' } } })).rejects.toThrow(/endpoint/);
+    await expect(
+      engine({ mtls: { pins: { registry: 'remote', endpoint: 'http://registry.example/pins' } } }),
+    ).rejects.toThrow(/must be https/);
     await expect(engine({ mtls: { ca_file: '/nonexistent/ca.pem' } })).rejects.toThrow(/cannot read/);
     await expect(engine({ mtls: { proxy_headers: ['x-ssl-client-cert'] } })).rejects.toThrow(/proxy_headers/);
   });

@@ -334,6 +334,11 @@ const mtlsSection = z
               '404 when none is registered. Any other answer, or none within `timeout`, denies (503).',
           }),
           timeout: documented(duration().default(2_000), { description: 'Longest wait for the remote registry.' }),
+          allow_insecure_http: documented(z.boolean().default(false), {
+            description:
+              'Plain http to a registry host other than loopback. Whoever can alter its answers can register any ' +
+              'key for any subject: never in production.',
+          }),
           cache_max_entries: documented(wholeNumber(z.number().int().min(0)).default(10_000), {
             description: 'Subjects whose registered key is remembered (the oldest is forgotten first).',
           }),
@@ -364,6 +369,18 @@ const mtlsSection = z
     }
     if (mtls.pins.registry === 'remote' && mtls.pins.endpoint === undefined) {
       ctx.addIssue({ code: 'custom', path: ['pins', 'endpoint'], message: 'is required when pins.registry is remote' });
+    }
+    const endpoint = mtls.pins.endpoint === undefined ? null : new URL(mtls.pins.endpoint);
+    if (endpoint !== null && endpoint.protocol !== 'https:') {
+      const loopback =
+        ['localhost', '[::1]'].includes(endpoint.hostname) || /^127(\.\d{1,3}){3}$/.test(endpoint.hostname);
+      const problem =
+        endpoint.protocol !== 'http:'
+          ? 'must be an http(s) URL'
+          : loopback || mtls.pins.allow_insecure_http
+            ? null
+            : 'must be https (plain http only to a loopback host, or with pins.allow_insecure_http)';
+      if (problem) ctx.addIssue({ code: 'custom', path: ['pins', 'endpoint'], message: problem });
     }
   });
 
