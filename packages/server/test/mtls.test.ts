@@ -392,7 +392,7 @@ describe('mTLS with a remote pin registry (a real HTTP server)', () => {
   let registryPort: number;
   let registered: Record<string, string>;
   let asked: string[];
-  let mode: 'answer' | 'fail' | 'hang';
+  let mode: 'answer' | 'fail' | 'hang' | 'garbage';
   let t: TestWarden;
   let acme: GeneratedCertificate;
   const hanging: ServerResponse[] = [];
@@ -410,6 +410,10 @@ describe('mTLS with a remote pin registry (a real HTTP server)', () => {
       }
       if (mode === 'fail') {
         response.writeHead(500).end();
+        return;
+      }
+      if (mode === 'garbage') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"public_key": "not a key"}');
         return;
       }
       const key = registered[subject];
@@ -471,9 +475,11 @@ describe('mTLS with a remote pin registry (a real HTTP server)', () => {
     expect(codeOf(await decide(nobody))).toBe('certificate_not_registered');
   });
 
-  it('a registry that fails, hangs past the timeout or is down denies with 503: fail closed, never allow', async () => {
+  it('a registry that fails, answers no usable key, hangs past the timeout or is down denies with 503: fail closed, never allow', async () => {
     t.clock.now += 3_600_000; // past every cached answer
     mode = 'fail';
+    expect(await decide(acme)).toMatchObject({ allow: false, status: 503, code: 'unavailable' });
+    mode = 'garbage';
     expect(await decide(acme)).toMatchObject({ allow: false, status: 503, code: 'unavailable' });
     mode = 'hang';
     expect(await decide(acme)).toMatchObject({ allow: false, status: 503, code: 'unavailable' });

@@ -73,11 +73,6 @@ export class MtlsAuthenticator implements Authenticator {
       : this.compare(pinned, facts, principal);
   }
 
-  /** Forgets every parsed certificate (tests; a changed CA bundle would need it). */
-  clear(): void {
-    this.parsed.clear();
-  }
-
   private compare(pinned: string | null, facts: CertificateFacts, principal: Principal): AuthResult {
     if (pinned === null) return denied('certificate_not_registered', undefined, facts.subject ?? undefined);
     // Digests of public keys are not secrets; the comparison is constant-time anyway, as every credential check.

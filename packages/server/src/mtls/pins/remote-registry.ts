@@ -46,6 +46,10 @@ export class RemotePinRegistry {
       await response.body?.cancel();
       throw new PinRegistryUnavailableError(`the pin registry answered ${response.status}`);
     }
+    if (Number(response.headers.get('content-length') ?? 0) > MAX_ANSWER_BYTES) {
+      await response.body?.cancel();
+      throw new PinRegistryUnavailableError('the pin registry answer is too large');
+    }
     let body: unknown;
     try {
       const text = await response.text();
