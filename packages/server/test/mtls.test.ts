@@ -470,6 +470,16 @@ describe('mTLS with a remote pin registry (a real HTTP server)', () => {
     expect(asked).toEqual(['Acme Corp', 'Acme Corp']);
   });
 
+  it('one lookup per organization: concurrent decisions share it, and every certificate of the organization uses it', async () => {
+    const beta = await certificate('Beta');
+    const betaToo = await certificate('Beta');
+    registered.Beta = beta.publicKeyPem;
+    const before = asked.length;
+    const answers = await Promise.all([decide(beta), decide(beta), decide(betaToo), decide(beta)]);
+    expect(answers.map((answer) => codeOf(answer))).toEqual([null, null, 'certificate_key_mismatch', null]);
+    expect(asked.slice(before)).toEqual(['Beta']);
+  });
+
   it('404 is not registered', async () => {
     const nobody = await certificate('Nobody');
     expect(codeOf(await decide(nobody))).toBe('certificate_not_registered');
