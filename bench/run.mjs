@@ -81,6 +81,32 @@ async function verify(target, keys, unknownKey) {
   }
 }
 
+/** A new client certificate for `bench-org`, its key pinned in the store; the X-Client-Cert value nginx would send. */
+async function pinnedCertificateHeader(engineConfig) {
+  const { generateCertificate } = await import(pathToFileURL(join(ROOT, 'packages/server/dist/mtls/generate.js')).href);
+  const certificate = await generateCertificate({ organization: 'bench-org', notAfterDays: 1 });
+  const engine = await createWarden({ config: engineConfig, background: false });
+  try {
+    await engine.pins.pin({ subject: 'bench-org', publicKey: certificate.publicKeyPem }, { actor: 'bench' });
+  } finally {
+    await engine.close();
+  }
+  return encodeURIComponent(certificate.certificatePem);
+}
+
+/** The mTLS target allows the pinned certificate as its Organization, and denies a certificate it does not know. */
+async function verifyMtls(target, header) {
+  const url = `http://127.0.0.1:${target.port}${DECIDE_PATH}`;
+  const response = await fetch(url, { headers: { 'x-client-cert': header } });
+  await response.arrayBuffer();
+  if (response.status !== 200 || response.headers.get('x-auth-credential') !== 'mtls') {
+    fail(`${target.name}: the pinned certificate got ${response.status}`);
+  }
+  const garbage = await fetch(url, { headers: { 'x-client-cert': 'not%20a%20certificate' } });
+  await garbage.arrayBuffer();
+  if (garbage.status !== 401) fail(`${target.name}: a malformed certificate got ${garbage.status}, expected 401`);
+}
+
 async function main() {
   const deadline = setTimeout(() => fail(`did not finish within ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
   deadline.unref();
@@ -161,6 +187,20 @@ async function main() {
   ];
 
   const rules = { ...(await startWarden('warden, 20 rules', dataDir, ['--config', rulesConfig])) };
+  // mTLS pinning, header form: one client certificate (repeated, as one service behind a proxy sends it), its
+  // public key pinned for its Organization in the store, passed by the "proxy" (this loopback peer is trusted) as
+  // nginx's URL-escaped X-Client-Cert. The parsed certificate is cached by a digest of the header, the pin per
+  // Organization (mtls.pins.cache_ttl): a decision reads neither X.509 nor the store.
+  const mtlsHeader = await pinnedCertificateHeader(engineConfig);
+  const mtlsConfig = join(tempDir, 'mtls.yaml');
+  writeFileSync(mtlsConfig, 'mtls:\n  proxy_headers: [x-client-cert]\n');
+  const mtls = {
+    ...(await startWarden('warden, mTLS pin', dataDir, ['--config', mtlsConfig])),
+    requestSets: Array.from({ length: SETTINGS.connections }, () => [
+      { method: 'GET', path: DECIDE_PATH, headers: { 'x-client-cert': mtlsHeader } },
+    ]),
+  };
+  await verifyMtls(mtls, mtlsHeader);
   const requestSets = keyedRequestSets(keys, SETTINGS.connections, DECIDE_PATH);
   const phases = [];
   const runPhase = async (storeSize, references, extra = []) => {
@@ -174,8 +214,9 @@ async function main() {
   };
 
   // The fastify reference runs once: it does not depend on the store.
-  await runPhase(total, [bare, sameAnswer, fastify], [rules, ...denials(denying)]);
+  await runPhase(total, [bare, sameAnswer, fastify], [rules, mtls, ...denials(denying)]);
   await stopChild(rules.child);
+  await stopChild(mtls.child);
   await stopChild(fastify.child);
   await stopChild(sameAnswer.child);
   await stopChild(denying.child);
@@ -202,6 +243,7 @@ const REFERENCE_LABELS = {
   'warden, deny: wrong secret': 'warden: GET /v1/decide, real key id, wrong secret (401)',
   'warden, deny: no credential': 'warden: GET /v1/decide, no credential (401)',
   'warden, 20 rules': 'warden: GET /v1/decide, valid API key, 20 access rules (the match is the last tried)',
+  'warden, mTLS pin': 'warden: GET /v1/decide, pinned client certificate in X-Client-Cert (repeated)',
 };
 
 function report(phases, elapsedMs) {
@@ -238,6 +280,7 @@ function report(phases, elapsedMs) {
     `server CPU per request above bare sending the same answer: allow ${above('warden', 'bare, same answer')} (goal <= 5 µs), deny with a wrong secret ${above('warden, deny: wrong secret', 'bare, same answer')}, deny with no credential ${above('warden, deny: no credential', 'bare, same answer')}`,
     `decide / bare (requests/s, ${small.keysInStore.toLocaleString('en-US')} keys): ${fmt(ratio)} (goal >= 0.90)`,
     `decide with 20 rules / bare (requests/s): ${fmt(small.targets['warden, 20 rules'].rps / small.targets.bare.rps)} (goal >= 0.85); server CPU per request above decide without rules: ${above('warden, 20 rules', 'warden')}`,
+    `decide with an mTLS pin (X-Client-Cert, repeated certificate) / bare (requests/s): ${fmt(small.targets['warden, mTLS pin'].rps / small.targets.bare.rps)}; server CPU per request above decide with an API key: ${above('warden, mTLS pin', 'warden')}`,
     `server CPU per request, decide / bare: ${cpuRatio === null ? 'n/a' : fmt(cpuRatio, 1)}x`,
     `decide p99: ${fmt(small.targets.warden.p99)} ms with ${small.keysInStore.toLocaleString('en-US')} keys, ${fmt(large.targets.warden.p99)} ms with ${large.keysInStore.toLocaleString('en-US')} keys: ${fmt(p99Change('warden') * 100, 1)}% (goal within 10%)`,
     `decide p99, key cache off: ${fmt(small.targets['warden, key cache off'].p99)} ms vs ${fmt(large.targets['warden, key cache off'].p99)} ms: ${fmt(p99Change('warden, key cache off') * 100, 1)}%`,
@@ -255,6 +298,7 @@ function report(phases, elapsedMs) {
     cpuModel: cpus()[0]?.model ?? null,
     settings: SETTINGS,
     ratio,
+    mtlsRatio: small.targets['warden, mTLS pin'].rps / small.targets.bare.rps,
     cpuRatio,
     p99ChangeLargeVsSmall: p99Change('warden'),
     p99ChangeLargeVsSmallCacheOff: p99Change('warden, key cache off'),

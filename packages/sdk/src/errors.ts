@@ -12,6 +12,17 @@ export const DECISION_ERRORS = {
   forbidden: { status: 403, message: 'Access to this resource is forbidden.' },
   rate_limited: { status: 429, message: 'Too many requests.' },
   unavailable: { status: 503, message: 'Authentication is temporarily unavailable.' },
+  // mTLS: which check of a client certificate failed (never the expected key).
+  certificate_malformed: { status: 401, message: 'The client certificate cannot be parsed.' },
+  certificate_no_subject: { status: 401, message: 'The client certificate names no Organization (or Common Name).' },
+  certificate_not_registered: { status: 401, message: 'No public key is registered for this certificate subject.' },
+  certificate_key_mismatch: {
+    status: 401,
+    message: 'The certificate public key is not the one registered for its subject.',
+  },
+  certificate_expired: { status: 401, message: 'The client certificate has expired.' },
+  certificate_not_yet_valid: { status: 401, message: 'The client certificate is not valid yet.' },
+  certificate_untrusted: { status: 401, message: 'The client certificate is not issued by a trusted CA.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type DecisionErrorCode = keyof typeof DECISION_ERRORS;

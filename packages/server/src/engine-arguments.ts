@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { RequestAttributes } from './authn/types.js';
 import type { RequirementLevels, Requirements } from './authz/requirements.js';
-import { configSchema } from './config/schema.js';
+import { CERTIFICATE_HEADERS, configSchema } from './config/schema.js';
 import { WardenError } from './errors/warden-error.js';
 import { label, roleName, scopeToken } from './identity/names.js';
 import { parseInput } from './util/parse-input.js';
@@ -86,7 +86,13 @@ function isEmptyObject(value: object): boolean {
 }
 
 const ATTRIBUTE_STRINGS = ['method', 'host', 'path', 'peer'] as const;
-const ATTRIBUTE_FIELDS: ReadonlySet<string> = new Set([...ATTRIBUTE_STRINGS, 'headers', 'clientCertificate']);
+const ATTRIBUTE_FIELDS: ReadonlySet<string> = new Set([
+  ...ATTRIBUTE_STRINGS,
+  'headers',
+  'clientCertificate',
+  'forwardedCertificate',
+]);
+const CERTIFICATE_HEADER_NAMES: ReadonlySet<unknown> = new Set(CERTIFICATE_HEADERS);
 const UPPER_CASE = /[A-Z]/;
 
 /**
@@ -107,6 +113,18 @@ function attributeProblems(attributes: unknown): string[] {
   }
   if (fields['clientCertificate'] !== undefined && typeof fields['clientCertificate'] !== 'string') {
     problems.push('attributes.clientCertificate: must be a PEM string when present');
+  }
+  const forwarded = fields['forwardedCertificate'] as Record<string, unknown> | undefined;
+  if (
+    forwarded !== undefined &&
+    (typeof forwarded !== 'object' ||
+      forwarded === null ||
+      !CERTIFICATE_HEADER_NAMES.has(forwarded['header']) ||
+      typeof forwarded['value'] !== 'string')
+  ) {
+    problems.push(
+      `attributes.forwardedCertificate: must be { header: ${CERTIFICATE_HEADERS.join(' | ')}, value: string }`,
+    );
   }
   for (const name in fields) {
     if (!ATTRIBUTE_FIELDS.has(name)) problems.push(`attributes: unknown field ${name}`);

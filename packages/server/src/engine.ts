@@ -16,6 +16,9 @@ import { checkPepperFingerprint, loadServerSecrets } from './issue/server-secret
 import { createTrustedIssuers } from './issuers/capability.js';
 import { createApiKeys } from './keys/capability.js';
 import type { ApiKeyService, IssuedKey } from './keys/service.js';
+import { createMtls } from './mtls/capability.js';
+import { PinRegistryUnavailableError } from './mtls/pins/remote-registry.js';
+import type { PinService } from './mtls/service.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { RuleConfig } from './rules/config.js';
@@ -59,6 +62,8 @@ export interface Warden {
   readonly signingKeys: SigningKeys;
   /** OAuth 2.0 client management (create, list, show, rotate-secret, disable, enable, delete): the clients capability. */
   readonly clients: OAuthClientService;
+  /** Public keys pinned per client-certificate subject (pin, unpin, list, show): the mTLS capability's service. */
+  readonly pins: PinService;
   /**
    * Who is calling? A denial is a value (`{ok: false, code}`); storage faults reject, and so do attributes that
    * are not {@link RequestAttributes} (`invalid_request`).
@@ -179,6 +184,7 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
   });
   const tokenStatus = createTokenStatus(context, { apiKeys, clients, accessTokens, failures });
   const basic = createBasicAuth({ apiKeys, clients });
+  const mtls = createMtls(context);
   const capabilities: readonly Capability[] = [
     apiKeys,
     signingKeys,
@@ -187,6 +193,7 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     accessTokens,
     tokenStatus,
     basic,
+    mtls,
   ];
   const chain = new AuthenticatorChain(
     capabilities.flatMap((capability) => capability.authenticators),
@@ -204,6 +211,9 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     if (error instanceof TokenVerificationError) {
       metrics.storageFaults.inc({ operation: 'issuer_keys' });
       logger.error({ err: error }, "decision failed closed: an external issuer's keys could not be fetched");
+    } else if (error instanceof PinRegistryUnavailableError) {
+      metrics.storageFaults.inc({ operation: 'pin_registry' });
+      logger.error({ err: error }, 'decision failed closed: the certificate pin registry did not answer');
     } else {
       metrics.storageFaults.inc({ operation: 'decide' });
       logger.error({ err: error }, 'decision failed closed: storage fault');
@@ -248,6 +258,7 @@ function assemble(context: CapabilityContext, options: CreateWardenOptions): War
     keys: apiKeys.service,
     signingKeys,
     clients: clients.service,
+    pins: mtls.pins,
     async authenticate(attributes) {
       checkAttributesArgument(attributes);
       return chain.authenticate(attributes);

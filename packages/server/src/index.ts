@@ -1,5 +1,5 @@
 export type { DecisionErrorCode, Principal } from '@warden/sdk';
-export type { AuthResult, RequestAttributes } from './authn/types.js';
+export type { AuthResult, ForwardedCertificate, RequestAttributes } from './authn/types.js';
 export type { Decision } from './authz/decide.js';
 export type { RequirementLevels, Requirements } from './authz/requirements.js';
 export type { WardenConfig, WardenConfigInput } from './config/index.js';
@@ -14,5 +14,6 @@ export type { WardenFastifyOptions } from './integrations/fastify.js';
 export { wardenFastify } from './integrations/fastify.js';
 export type { Actor, IssuedKey } from './keys/service.js';
 export type { ApiKeyView } from './keys/view.js';
+export type { PinInput, PinView } from './mtls/service.js';
 export type { RuleConfig } from './rules/config.js';
 export { type MatchedRule, RuleSetError } from './rules/rule-set.js';

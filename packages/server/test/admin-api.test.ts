@@ -265,6 +265,8 @@ describe.each(dialects)('admin API on %s', (dialect) => {
       '/v1/admin/keys/{id}',
       '/v1/admin/keys/{id}/revoke',
       '/v1/admin/keys/{id}/rotate',
+      '/v1/admin/pins',
+      '/v1/admin/pins/{subject}',
       '/v1/admin/signing-keys',
       '/v1/admin/signing-keys/rotate',
     ]);

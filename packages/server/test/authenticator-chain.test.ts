@@ -76,9 +76,11 @@ describe('the authenticator chain', () => {
     });
     // The engine's own API key authenticator first, then the drop-ins.
     chain = new AuthenticatorChain(
-      // (The engine's own Basic authenticator is left out: this file's stands in for it.)
+      // (The engine's own Basic and mTLS authenticators are left out: this file's stand in for them.)
       [
-        ...t.warden.capabilities.flatMap((c) => c.authenticators).filter((a) => a.kind !== 'basic'),
+        ...t.warden.capabilities
+          .flatMap((c) => c.authenticators)
+          .filter((a) => a.kind !== 'basic' && a.kind !== 'mtls'),
         basic,
         session,
         mtls,

@@ -251,7 +251,7 @@ describe('validation', () => {
   it('an unknown nested key names its full path and the closest known key', () => {
     const error = configErrorOf(() => parseConfig({ server: { prot: 80 }, api_keys: { cache: { tll: '5s' } } }));
     expect(error.problems).toEqual([
-      'server.prot: unknown key (did you mean "port"?); valid keys here: host, port, workers, trusted_proxies, login_url, body_limit',
+      'server.prot: unknown key (did you mean "port"?); valid keys here: host, port, workers, trusted_proxies, login_url, body_limit, tls',
       'api_keys.cache.tll: unknown key (did you mean "ttl"?); valid keys here: max_entries, ttl, negative_ttl, negative_max_entries',
     ]);
   });

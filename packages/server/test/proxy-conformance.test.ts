@@ -1,11 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
+import { type GeneratedCertificate, generateCertificate } from '../src/mtls/generate.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase, tempDir, testDialects } from './helpers/databases.js';
 import { startTestWarden, type TestWarden } from './helpers/engine.js';
@@ -324,6 +326,244 @@ describe.skipIf(!NGINX || !CADDY)(`the proxy conformance table (nginx and Caddy,
       expect((await shape('/public/x', {})).status).toBe(200);
       expect((await shape('/public/../admin/x', { authorization: `Bearer ${reader}` })).status).toBe(403);
       expect((await shape('/admin/x', { authorization: `Bearer ${admin}` })).status).toBe(200);
+    }
+  });
+});
+
+/** A request over TLS to `localhost` (SNI and Host), with a client certificate when `client` is given. */
+function sendTls(
+  port: number,
+  path: string,
+  options: { client?: GeneratedCertificate; ca: string; headers?: Record<string, string> },
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpsRequest(
+      {
+        host: '127.0.0.1',
+        servername: 'localhost',
+        port,
+        path,
+        headers: { host: `localhost:${port}`, ...options.headers },
+        ca: options.ca,
+        agent: false,
+        ...(options.client ? { key: options.client.keyPem, cert: options.client.certificatePem } : {}),
+      },
+      (response: IncomingMessage) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          body += chunk;
+        });
+        response.on('end', () => {
+          const upstream = response.headers['x-test-upstream'] === 'yes' ? JSON.parse(body) : null;
+          resolve({ status: response.statusCode!, headers: response.headers, upstream });
+        });
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+async function waitForTlsPort(port: number, ca: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    try {
+      await sendTls(port, '/', { ca });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`nothing answered TLS on port ${port}`);
+}
+
+/** A deploy/ mTLS example pointed at this test's Warden, service, port and certificate files. */
+function deployTlsConfig(file: string, wardenPort: number, upstreamPort: number, port: number, dir: string): string {
+  return readFileSync(join(REPO_ROOT, 'deploy', file), 'utf8')
+    .replaceAll('127.0.0.1:8080', `127.0.0.1:${wardenPort}`)
+    .replaceAll('127.0.0.1:3000', `127.0.0.1:${upstreamPort}`)
+    .replace('listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`)
+    .replace('https://localhost:443 {', `https://localhost:${port} {`)
+    .replaceAll('/etc/nginx/tls/', `${dir}/`)
+    .replaceAll('/etc/caddy/tls/', `${dir}/`);
+}
+
+function startNginxMtls(dir: string, wardenPort: number, upstreamPort: number, port: number): ChildProcess {
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `user root;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+${deployTlsConfig('nginx-mtls.conf', wardenPort, upstreamPort, port, dir)}
+}
+`,
+  );
+  execFileSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
+  return spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+}
+
+function startCaddyMtls(dir: string, wardenPort: number, upstreamPort: number, port: number): ChildProcess {
+  const site = deployTlsConfig('Caddyfile-mtls', wardenPort, upstreamPort, port, dir);
+  writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\n\n${site}`);
+  const env = { ...process.env, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, HOME: dir };
+  execFileSync(CADDY!, ['validate', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+    stdio: 'pipe',
+    env,
+  });
+  return spawn(CADDY!, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+    stdio: 'ignore',
+    env,
+  });
+}
+
+/**
+ * The mTLS rows of the table: deploy/nginx-mtls.conf (`ssl_verify_client optional_no_ca`, `$ssl_client_escaped_cert`
+ * in X-Client-Cert) and deploy/Caddyfile-mtls (`client_auth mode request`, RFC 9440 Client-Cert), each as written
+ * (addresses, port and certificate paths replaced), with real TLS client certificates and Warden pinning their
+ * public keys by Organization. Every row must give the same answer through each proxy.
+ */
+describe.skipIf(!NGINX || !CADDY)('the proxy conformance table, mTLS rows (nginx and Caddy terminating TLS)', () => {
+  let t: TestWarden;
+  let app: FastifyInstance;
+  let upstream: Server;
+  const proxies: { name: string; process: ChildProcess; port: number }[] = [];
+  let server: GeneratedCertificate;
+  let acme: GeneratedCertificate;
+
+  beforeAll(async () => {
+    t = await startTestWarden('sqlite', {
+      config: {
+        rules: [{ name: 'services', path: '/**', authenticators: ['mtls', 'api_key'] }],
+        mtls: { proxy_headers: ['x-client-cert', 'client-cert'] },
+      } as never,
+    });
+    app = buildApp(t.warden);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const wardenPort = (app.server.address() as AddressInfo).port;
+    upstream = createServer((incoming, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.setHeader('x-test-upstream', 'yes');
+      response.end(JSON.stringify({ url: incoming.url, headers: incoming.headers }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamPort = (upstream.address() as AddressInfo).port;
+
+    server = await generateCertificate({
+      organization: 'Proxy',
+      commonName: 'localhost',
+      notAfterDays: 30,
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
+    acme = await generateCertificate({ organization: 'Acme Corp', commonName: 'orders-svc', notAfterDays: 30 });
+    await t.warden.pins.pin({ subject: 'Acme Corp', publicKey: acme.publicKeyPem }, { actor: 'test' });
+
+    for (const [name, start] of [
+      ['nginx', startNginxMtls],
+      ['caddy', startCaddyMtls],
+    ] as const) {
+      const dir = tempDir(`warden-${name}-mtls`);
+      writeFileSync(join(dir, 'server.crt'), server.certificatePem);
+      writeFileSync(join(dir, 'server.key'), server.keyPem);
+      const port = await freePort();
+      proxies.push({ name, process: start(dir, wardenPort, upstreamPort, port), port });
+      await waitForTlsPort(port, server.certificatePem);
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const proxy of proxies) proxy.process.kill('SIGTERM');
+    upstream?.close();
+    await app?.close();
+    await t?.close();
+  });
+
+  /** The same TLS request through every proxy, one proxy at a time (so each failure code is that proxy's). */
+  const throughEach = async (options: { client?: GeneratedCertificate; headers?: Record<string, string> }) => {
+    const answers: [string, Answer, string | null][] = [];
+    for (const proxy of proxies) {
+      const answer = await sendTls(proxy.port, '/orders/1', { ca: server.certificatePem, ...options });
+      answers.push([proxy.name, answer, await lastRecordedCode()]);
+    }
+    return answers;
+  };
+
+  /** The code of the newest mTLS failure Warden recorded (the proxies show the client only the status). */
+  let seenFailures = 0;
+  const lastRecordedCode = async (): Promise<string | null> => {
+    await t.warden.flush();
+    const events = (await t.warden.audit.list({ action: 'credential.verify_failed' })).filter(
+      (event) => event.targetType === 'mtls',
+    );
+    if (events.length === seenFailures) return null;
+    seenFailures = events.length;
+    return events[0]!.reason ?? null;
+  };
+
+  it('a pinned client certificate reaches the service as its Organization, with Warden identity headers', async () => {
+    for (const [name, answer] of await throughEach({ client: acme })) {
+      expect(answer.status, name).toBe(200);
+      expect(answer.upstream?.headers['x-auth-subject'], name).toBe('Acme Corp');
+      expect(answer.upstream?.headers['x-auth-subject-type'], name).toBe('service');
+      expect(answer.upstream?.headers['x-auth-credential'], name).toBe('mtls');
+      // The certificate headers were for Warden, not for the service.
+      expect(answer.upstream?.headers['x-client-cert'], name).toBeUndefined();
+      expect(answer.upstream?.headers['client-cert'], name).toBeUndefined();
+    }
+  });
+
+  it('SECURITY.md #43: a certificate for the same Organization with another key never reaches the service', async () => {
+    const impostor = await generateCertificate({
+      organization: 'Acme Corp',
+      commonName: 'orders-svc',
+      notAfterDays: 30,
+    });
+    for (const [name, answer, code] of await throughEach({ client: impostor })) {
+      expect(answer.status, name).toBe(401);
+      expect(answer.upstream, name).toBe(null);
+      expect(code, name).toBe('certificate_key_mismatch');
+    }
+  });
+
+  it('no client certificate: 401, and certificate headers the client sends itself are replaced by the proxy, not believed', async () => {
+    const copies = {
+      // A copy of Acme's certificate (public) in every header form, without its key.
+      'X-Client-Cert': encodeURIComponent(acme.certificatePem),
+      'Client-Cert': `:${acme.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '')}:`,
+    };
+    for (const [name, answer, code] of await throughEach({})) {
+      expect(answer.status, name).toBe(401);
+      expect(answer.upstream, name).toBe(null);
+      expect(code, name).toBe(null); // no certificate reached Warden: nothing failed, nothing was presented
+    }
+    for (const [name, answer] of await throughEach({ headers: copies })) {
+      expect(answer.status, name).toBe(401);
+      expect(answer.upstream, name).toBe(null);
+    }
+    // With a certificate of its own, the client's headers are replaced by the certificate it really presented.
+    const other = await generateCertificate({ organization: 'Other', notAfterDays: 30 });
+    for (const [name, answer, code] of await throughEach({ client: other, headers: copies })) {
+      expect(answer.status, name).toBe(401);
+      expect(code, name).toBe('certificate_not_registered');
+    }
+  });
+
+  it('an API key still works beside mTLS on the same listener', async () => {
+    const { key } = await t.warden.keys.create({ subject: 'reader' }, { actor: 'test' });
+    for (const [name, answer] of await throughEach({ headers: { 'X-API-Key': key } })) {
+      expect(answer.status, name).toBe(200);
+      expect(answer.upstream?.headers['x-auth-subject'], name).toBe('reader');
     }
   });
 });

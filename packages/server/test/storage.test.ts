@@ -28,7 +28,7 @@ describe.each(dialects)('storage on %s', (dialect) => {
   it('migrations are idempotent and the store answers', async () => {
     const again = await migrateToLatest(database.db as never, database.dialect);
     expect(again.applied).toEqual([]);
-    expect(again.current).toBe('0004_refresh_tokens_revocations_assertions');
+    expect(again.current).toBe('0005_certificate_pins');
     await expect(ping(database.db as never)).resolves.toBeUndefined();
   });
 

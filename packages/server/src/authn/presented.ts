@@ -1,4 +1,4 @@
-import type { RequestAttributes } from './types.js';
+import type { ForwardedCertificate, RequestAttributes } from './types.js';
 
 /**
  * A credential as the request presented it: where it came from and its raw value, before any authenticator
@@ -12,6 +12,8 @@ export type PresentedCredential =
   | { source: 'x-api-key'; value: string }
   /** The client certificate of the connection, or one a trusted proxy forwarded (PEM). */
   | { source: 'certificate'; pem: string }
+  /** A certificate header a trusted proxy sent, undecoded (the mTLS authenticator decodes it). */
+  | { source: 'forwarded-certificate'; certificate: ForwardedCertificate }
   /** A cookie an authenticator asked for by name (a session cookie). */
   | { source: 'cookie'; name: string; value: string };
 
@@ -101,7 +103,12 @@ export function presentedCredentials(attributes: RequestAttributes, cookieNames:
     if ('malformed' in fromHeader) return { kind: 'malformed', reason: fromHeader.malformed };
     credentials.push(fromHeader);
   }
-  if (attributes.clientCertificate) credentials.push({ source: 'certificate', pem: attributes.clientCertificate });
+  // A trusted proxy's header describes the client behind it; the TLS certificate of that connection is the proxy's.
+  if (attributes.forwardedCertificate) {
+    credentials.push({ source: 'forwarded-certificate', certificate: attributes.forwardedCertificate });
+  } else if (attributes.clientCertificate) {
+    credentials.push({ source: 'certificate', pem: attributes.clientCertificate });
+  }
   for (const name of cookieNames) {
     const value = cookieValue(attributes.headers.cookie, name);
     if (value !== undefined) credentials.push({ source: 'cookie', name, value });

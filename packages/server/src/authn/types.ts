@@ -15,6 +15,17 @@ export interface RequestAttributes {
    * read it. Cookies are in `headers.cookie`; authenticators ask for theirs by name (see `presentedCredentials`).
    */
   clientCertificate?: string;
+  /**
+   * A client certificate a trusted proxy (`server.trusted_proxies`) forwarded in one of `mtls.proxy_headers`,
+   * as the header's raw value: set only for a trusted peer (SECURITY.md #44), decoded by the mTLS authenticator.
+   */
+  forwardedCertificate?: ForwardedCertificate;
+}
+
+/** A certificate header as a trusted proxy sent it; `header` names its format (src/mtls/forwarded/). */
+export interface ForwardedCertificate {
+  header: 'x-client-cert' | 'client-cert' | 'x-forwarded-client-cert';
+  value: string;
 }
 
 /** A verification answers with a value; only faults (storage down, bugs) throw. */

@@ -1,5 +1,6 @@
 import { type Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerCertsCommands } from './certs.js';
 import { registerClientsCommands } from './clients.js';
 import { WardenCommand } from './command.js';
 import { registerConfigCommands } from './config.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerSigningKeysCommands(program);
   registerClientsCommands(program);
+  registerCertsCommands(program);
   registerRulesCommands(program);
   registerTokenCommands(program);
   return program;

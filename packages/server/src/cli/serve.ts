@@ -105,7 +105,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const logger = createLogger(config.log.level);
   // Workers load the same configuration: the primary has already said what is wrong with it.
   if (!cluster.isWorker) for (const warning of warnings) logger.warn(warning);
-  const baseUrl = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
+  const baseUrl = `${config.server.tls ? 'https' : 'http'}://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
 
   if (cluster.isWorker) {
     // The primary migrated and bootstrapped; workers only serve.

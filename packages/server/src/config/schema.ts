@@ -282,6 +282,108 @@ const staticKeyIdentity = z.strictObject({
 });
 export type StaticKeyIdentity = z.infer<typeof staticKeyIdentity>;
 
+/** The forwarded client-certificate headers Warden can read, each in its own format (src/mtls/forwarded/). */
+export const CERTIFICATE_HEADERS = ['x-client-cert', 'client-cert', 'x-forwarded-client-cert'] as const;
+
+/** A registry answer is cached at most this long: an unpinned key must stop working within a bounded time. */
+export const MAX_REGISTRY_CACHE_TTL = 3_600_000;
+
+const mtlsSection = z
+  .strictObject({
+    proxy_headers: documented(z.array(z.enum(CERTIFICATE_HEADERS)).default([]), {
+      description:
+        'Headers a trusted proxy (`server.trusted_proxies`) passes the client certificate in: `x-client-cert` ' +
+        '(URL-escaped PEM, nginx `$ssl_client_escaped_cert`), `client-cert` (RFC 9440), `x-forwarded-client-cert` ' +
+        '(Envoy XFCC). List only the headers your proxies set or clear: one a client could send through the proxy ' +
+        "would let it present a copy of anyone's certificate. From any other peer they are ignored. Empty: only " +
+        "the certificate of Warden's own TLS listener is read.",
+      type: 'list of header names',
+    }),
+    ca_file: documented(z.string().min(1).optional(), {
+      description:
+        'PEM bundle of trusted CAs: a certificate must be signed by one of them (and be within its validity ' +
+        'dates). Absent: no chain check, the pin alone decides.',
+    }),
+    subject_from: documented(z.enum(['organization', 'common_name']).default('organization'), {
+      description: "Which subject attribute names the principal and its pin: the certificate's O or its CN.",
+    }),
+    subject_type: documented(z.enum(SUBJECT_TYPES).default('service'), {
+      description: 'The subject type of principals proven by a client certificate.',
+    }),
+    pins: documented(
+      z
+        .strictObject({
+          registry: documented(z.enum(['store', 'remote', 'off']).default('store'), {
+            description:
+              "Where the expected public key of each subject is: `store` (Warden's database, `warden certs pin`), " +
+              '`remote` (an HTTP registry, `pins.endpoint`), or `off` (no pinning: `ca_file` must be set).',
+          }),
+          cache_ttl: documented(
+            duration()
+              .default(1_000)
+              .refine((ms) => ms <= MAX_REGISTRY_CACHE_TTL, 'must be at most 1h'),
+            {
+              description:
+                'How long a registered key (or its absence) is remembered per subject. An unpin in this process ' +
+                'takes effect at once; one made elsewhere (another instance, the remote registry) within this time.',
+            },
+          ),
+          endpoint: documented(z.url().optional(), {
+            description:
+              'The remote registry: `GET {endpoint}/{subject}` answers `{"public_key": "<PEM or base64 SPKI>"}`, ' +
+              '404 when none is registered. Any other answer, or none within `timeout`, denies (503).',
+          }),
+          timeout: documented(duration().default(2_000), { description: 'Longest wait for the remote registry.' }),
+          allow_insecure_http: documented(z.boolean().default(false), {
+            description:
+              'Plain http to a registry host other than loopback. Whoever can alter its answers can register any ' +
+              'key for any subject: never in production.',
+          }),
+          cache_max_entries: documented(wholeNumber(z.number().int().min(0)).default(10_000), {
+            description: 'Subjects whose registered key is remembered (the oldest is forgotten first).',
+          }),
+        })
+        .prefault({}),
+      { description: 'Public-key pinning: the registry of the key each certificate subject must hold.' },
+    ),
+    cache: documented(
+      z
+        .strictObject({
+          max_entries: documented(wholeNumber(z.number().int().min(0)).default(10_000), {
+            description:
+              'Parsed certificates kept by each process, keyed on a SHA-256 digest of the header or PEM: a ' +
+              'repeated certificate is not parsed again. 0 turns the cache off.',
+          }),
+        })
+        .prefault({}),
+      { description: 'The cache of parsed client certificates.' },
+    ),
+  })
+  .superRefine((mtls, ctx) => {
+    if (mtls.pins.registry === 'off' && mtls.ca_file === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pins', 'registry'],
+        message: 'is off, so mtls.ca_file must be set: a certificate would otherwise be checked against nothing',
+      });
+    }
+    if (mtls.pins.registry === 'remote' && mtls.pins.endpoint === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['pins', 'endpoint'], message: 'is required when pins.registry is remote' });
+    }
+    const endpoint = mtls.pins.endpoint === undefined ? null : new URL(mtls.pins.endpoint);
+    if (endpoint !== null && endpoint.protocol !== 'https:') {
+      const loopback =
+        ['localhost', '[::1]'].includes(endpoint.hostname) || /^127(\.\d{1,3}){3}$/.test(endpoint.hostname);
+      const problem =
+        endpoint.protocol !== 'http:'
+          ? 'must be an http(s) URL'
+          : loopback || mtls.pins.allow_insecure_http
+            ? null
+            : 'must be https (plain http only to a loopback host, or with pins.allow_insecure_http)';
+      if (problem) ctx.addIssue({ code: 'custom', path: ['pins', 'endpoint'], message: problem });
+    }
+  });
+
 const configSections = z.strictObject({
   data_dir: documented(z.string().min(1).default('.warden'), {
     description:
@@ -330,6 +432,30 @@ const configSections = z.strictObject({
         body_limit: documented(wholeNumber(z.number().int().min(1024)).default(1_048_576), {
           description: 'Largest request body accepted, in bytes; a larger one is refused (413 payload_too_large).',
         }),
+        tls: documented(
+          z
+            .strictObject({
+              cert_file: documented(z.string().min(1), {
+                description: "PEM file of the listener's certificate (and its chain).",
+              }),
+              key_file: documented(z.string().min(1), { description: "PEM file of the listener's private key." }),
+              client_ca_file: documented(z.string().min(1).optional(), {
+                description:
+                  'PEM bundle of the CAs named in the certificate request to clients. Which certificates are ' +
+                  "accepted is the `mtls` authenticator's decision (`mtls.ca_file`, pins), not the handshake's.",
+              }),
+              request_cert: documented(z.boolean().default(false), {
+                description:
+                  'Ask clients for a certificate. A client without one still connects (health checks, other ' +
+                  'credentials); the `mtls` authenticator reads the certificate of those that send one.',
+              }),
+            })
+            .optional(),
+          {
+            description:
+              'Terminate TLS in Warden itself (https). Absent: plain HTTP behind a proxy that terminates TLS.',
+          },
+        ),
       })
       .prefault({}),
     { description: 'The HTTP listener of `warden serve`.' },
@@ -664,6 +790,11 @@ const configSections = z.strictObject({
       'What applies to a request no rule matches, when `rules` is not empty (`authenticators`, `require`, `allow`, ' +
       '`deny`). Absent: such a request is denied (403).',
     defaultText: 'deny',
+  }),
+  mtls: documented(mtlsSection.prefault({}), {
+    description:
+      'Client certificates (the `mtls` authenticator): where they are read from, how they are validated (a CA, ' +
+      'a pinned public key per subject, or both), and the pin registry (README: mTLS).',
   }),
   issuers: documented(z.array(trustedIssuer).default([]), {
     description:

@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -21,6 +20,7 @@ import { registerAdminAuditRoutes } from './routes/admin-audit.js';
 import { authenticateAdmin, isAdminTarget, requireAdmin } from './routes/admin-guard.js';
 import { handleDecideRequest, isDecideTarget, registerDecideRoutes } from './routes/decide.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { createListener } from './tls-listener.js';
 
 /**
  * Admin request bodies nest at most this deep: checked on the raw text before the JSON parser or any schema
@@ -57,7 +57,7 @@ export function buildApp(warden: Warden): FastifyInstance {
     // straight to the decision handler, and everything else to Fastify. Measured in bench/: the framework's
     // reply pipeline cost more than the decision itself.
     serverFactory: (fastifyHandler) =>
-      createServer((request, response) => {
+      createListener(warden.config.server.tls, (request, response) => {
         if (isDecideTarget(request.url)) handleDecideRequest(warden, trusted, request, response);
         else fastifyHandler(request, response);
       }),

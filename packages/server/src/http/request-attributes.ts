@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -105,12 +104,26 @@ export function nodeRequestAttributes(request: IncomingMessage, url = request.ur
   return attributes;
 }
 
+/** The PEM of each TLS connection's client certificate, made once per connection (keep-alive sends many requests). */
+const certificateOfSocket = new WeakMap<TLSSocket, string | null>();
+
 /**
- * The client certificate of a TLS connection as PEM, or undefined (plain HTTP, none sent). Whether a CA vouches
- * for it is not decided here: an mTLS authenticator pins its public key.
+ * The client certificate of a TLS connection as PEM, or undefined (plain HTTP, none sent). Whether it is any good
+ * is not decided here: the mTLS authenticator checks its dates, its CA and its pinned public key. The DER is only
+ * base64-wrapped, never parsed, on the request path.
  */
-function clientCertificateOf(socket: IncomingMessage['socket']): string | undefined {
+export function clientCertificateOf(socket: IncomingMessage['socket']): string | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
-  const raw = socket.getPeerCertificate()?.raw;
-  return raw && raw.length > 0 ? new X509Certificate(raw).toString() : undefined;
+  let pem = certificateOfSocket.get(socket);
+  if (pem === undefined) {
+    const raw = socket.getPeerCertificate()?.raw;
+    pem = raw && raw.length > 0 ? derToPem(raw) : null;
+    certificateOfSocket.set(socket, pem);
+  }
+  return pem ?? undefined;
+}
+
+function derToPem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }

@@ -204,6 +204,24 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.alterTable('oauth_clients').dropColumn('may_introspect').execute();
       },
     },
+    // Public keys pinned per certificate subject (mTLS): the SPKI DER (base64) and its SHA-256, which the
+    // authenticator compares. Public keys are not secrets; an unpin deletes the row (and is audited).
+    '0005_certificate_pins': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('certificate_pins')
+          .addColumn('subject', 'text', (c) => c.primaryKey())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('spki_sha256', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('certificate_pins').execute();
+      },
+    },
   };
 }
 

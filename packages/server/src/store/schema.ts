@@ -127,6 +127,17 @@ export interface ClientAssertionJtiTable {
   expires_at: number;
 }
 
+export interface CertificatePinTable {
+  /** The certificate subject (its O, or CN) the key is pinned for. */
+  subject: string;
+  /** Base64 of the SPKI DER. */
+  public_key: string;
+  spki_sha256: string;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   api_keys: ApiKeyTable;
   audit_events: AuditEventTable;
@@ -136,4 +147,5 @@ export interface DatabaseSchema {
   refresh_tokens: RefreshTokenTable;
   revoked_tokens: RevokedTokenTable;
   client_assertion_jtis: ClientAssertionJtiTable;
+  certificate_pins: CertificatePinTable;
 }

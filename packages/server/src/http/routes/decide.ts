@@ -35,7 +35,7 @@ export function handleDecideRequest(
 ): void {
   const ownPath = pathOf(request.url ?? '').slice(DECIDE_PREFIX.length) || '/';
   try {
-    const decision = warden.decideNow(decisionAttributes(request, ownPath, trusted));
+    const decision = warden.decideNow(decisionAttributes(request, ownPath, trusted, warden.config.mtls.proxy_headers));
     // A verified credential in cache is answered in this same tick: no promise, no microtask.
     if (isPromise(decision)) {
       decision

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { OpenApiRegistry } from '../http/openapi.js';
+import { peerAddress } from '../http/request-attributes.js';
+import { type PinService, pinInput } from './service.js';
+
+const pinViewSchema = z.object({
+  subject: z.string(),
+  spkiSha256: z.string(),
+  publicKey: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string().nullable(),
+});
+
+const ERRORS = {
+  400: { description: 'Invalid request' },
+  401: { description: 'Missing or invalid admin credential' },
+  403: { description: 'Not an admin credential' },
+} as const;
+
+/** `/v1/admin/pins...`: the public keys pinned per certificate subject (mTLS), for admin principals. */
+export function registerAdminPinRoutes(scope: FastifyInstance, pins: PinService, api: OpenApiRegistry): void {
+  const actorOf = (request: { principal?: { subject: string }; raw: Parameters<typeof peerAddress>[0] }) => ({
+    actor: request.principal?.subject ?? 'unknown',
+    peer: peerAddress(request.raw),
+  });
+
+  api.route(
+    scope,
+    {
+      method: 'POST',
+      url: '/v1/admin/pins',
+      summary: 'Pin a public key for a certificate subject (replacing the one pinned before)',
+      tags: ['pins'],
+      body: pinInput,
+      responses: { 201: { description: 'Pinned', schema: pinViewSchema }, ...ERRORS },
+    },
+    async (request, reply) => reply.code(201).send(await pins.pin(request.body as never, actorOf(request))),
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'GET',
+      url: '/v1/admin/pins',
+      summary: 'List pinned public keys',
+      tags: ['pins'],
+      responses: { 200: { description: 'The pins', schema: z.object({ items: z.array(pinViewSchema) }) }, ...ERRORS },
+    },
+    async () => ({ items: await pins.list() }),
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'GET',
+      url: '/v1/admin/pins/:subject',
+      summary: 'Show the key pinned for a subject',
+      tags: ['pins'],
+      responses: { 200: { description: 'The pin', schema: pinViewSchema }, 404: { description: 'None' }, ...ERRORS },
+    },
+    async (_request, _reply, { params }) => pins.show(params.subject!),
+  );
+
+  api.route(
+    scope,
+    {
+      method: 'DELETE',
+      url: '/v1/admin/pins/:subject',
+      summary: 'Unpin: certificates of this subject are refused at once on this instance',
+      tags: ['pins'],
+      responses: {
+        200: { description: 'Unpinned', schema: z.object({ subject: z.string(), unpinned: z.literal(true) }) },
+        404: { description: 'None' },
+        ...ERRORS,
+      },
+    },
+    async (request, _reply, { params }) => pins.unpin(params.subject!, actorOf(request)),
+  );
+}
