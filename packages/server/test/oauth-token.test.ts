@@ -205,7 +205,10 @@ describe.each(dialects)('the token endpoint on %s', (dialect) => {
     const answers = [];
     for (const client of [
       { client_id: 'UnknownClient123', client_secret: orders.client_secret },
-      { client_id: orders.client_id, client_secret: `${orders.client_secret.slice(0, -1)}0` },
+      {
+        client_id: orders.client_id,
+        client_secret: `${orders.client_secret.slice(0, -1)}${orders.client_secret.endsWith('0') ? '1' : '0'}`,
+      },
     ]) {
       const answer = await clientCredentials(client);
       answers.push({
