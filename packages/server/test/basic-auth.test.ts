@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { testDialects } from './helpers/databases.js';
+import { lastCharacterChanged } from './helpers/requests.js';
 
 const dialects = await testDialects();
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -43,7 +44,7 @@ describe.each(dialects)('HTTP Basic decisions on %s', (dialect) => {
       expect(response.headers['x-auth-credential']).toBe('api_key');
     }
     expect((await ask(basic('', STATIC_KEY))).headers['x-auth-subject']).toBe('legacy-box');
-    expect((await ask(basic('', `${key.slice(0, -1)}x`))).statusCode).toBe(401);
+    expect((await ask(basic('', lastCharacterChanged(key)))).statusCode).toBe(401);
   });
 
   it('a client id and secret: the client as a service principal', async () => {

@@ -51,3 +51,6 @@ export interface IssuedClient {
  */
 export const clientBasic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** The value with its last character replaced by another one (never by itself, whatever the value ends with). */
+export const lastCharacterChanged = (value: string) => `${value.slice(0, -1)}${value.endsWith('x') ? 'y' : 'x'}`;
