@@ -6,6 +6,7 @@ import pg from 'pg';
 import { ConfigError } from '../config/errors.js';
 import { redactDatabaseUrl } from '../config/redact.js';
 import type { DatabaseSchema } from './schema.js';
+import { withPreparedStatements } from './sqlite-statements.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -69,7 +70,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     sqlite.pragma('synchronous = FULL');
     // The CLI and the server share the file; wait for the other's write lock instead of failing.
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withPreparedStatements(sqlite) }) });
     return { db, dialect: 'sqlite', location: databaseLocation(url), close: () => db.destroy() };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
