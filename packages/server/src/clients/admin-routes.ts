@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { OpenApiRegistry } from '../http/openapi.js';
-import { peerAddress } from '../http/request-attributes.js';
+import { ADMIN_ERROR_RESPONSES, adminActor } from '../http/routes/admin-guard.js';
 import { nextPageCursor } from '../keys/answers.js';
 import {
   CLIENT_AUTH_METHODS,
@@ -43,20 +43,10 @@ const issuedSecretSchema = z.object({
   client: clientViewSchema,
 });
 
-const ERRORS = {
-  400: { description: 'Invalid request' },
-  401: { description: 'Missing or invalid admin credential' },
-  403: { description: 'Not an admin credential' },
-} as const;
 const NOT_FOUND = { 404: { description: 'No such client' } } as const;
 
 /** `/v1/admin/clients...`: OAuth 2.0 client management for admin principals. Never a secret but once. */
 export function registerAdminClientRoutes(scope: FastifyInstance, clients: OAuthClientService, api: OpenApiRegistry) {
-  const actorOf = (request: FastifyRequest) => ({
-    actor: request.principal?.subject ?? 'unknown',
-    peer: peerAddress(request.raw),
-  });
-
   api.route(
     scope,
     {
@@ -65,10 +55,10 @@ export function registerAdminClientRoutes(scope: FastifyInstance, clients: OAuth
       summary: 'Register an OAuth 2.0 client (the secret is in this response only)',
       tags: ['clients'],
       body: createClientInput,
-      responses: { 201: { description: 'Created', schema: issuedSecretSchema }, ...ERRORS },
+      responses: { 201: { description: 'Created', schema: issuedSecretSchema }, ...ADMIN_ERROR_RESPONSES },
     },
     async (request, reply) => {
-      const issued = await clients.create(request.body as never, actorOf(request));
+      const issued = await clients.create(request.body as never, adminActor(request));
       return reply.code(201).header('cache-control', 'no-store').send(issued);
     },
   );
@@ -86,7 +76,7 @@ export function registerAdminClientRoutes(scope: FastifyInstance, clients: OAuth
           description: 'A page of clients',
           schema: z.object({ items: z.array(clientViewSchema), next: z.string().nullable() }),
         },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
     async (request, _reply, { query }) => {
@@ -102,7 +92,11 @@ export function registerAdminClientRoutes(scope: FastifyInstance, clients: OAuth
       url: '/v1/admin/clients/:id',
       summary: 'Show one OAuth 2.0 client',
       tags: ['clients'],
-      responses: { 200: { description: 'The client', schema: clientViewSchema }, ...NOT_FOUND, ...ERRORS },
+      responses: {
+        200: { description: 'The client', schema: clientViewSchema },
+        ...NOT_FOUND,
+        ...ADMIN_ERROR_RESPONSES,
+      },
     },
     async (_request, _reply, { params }) => clients.show(params.id!),
   );
@@ -119,11 +113,11 @@ export function registerAdminClientRoutes(scope: FastifyInstance, clients: OAuth
         201: { description: 'Rotated', schema: issuedSecretSchema },
         ...NOT_FOUND,
         409: { description: 'Changed meanwhile' },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
     async (request, reply, { params }) => {
-      const rotated = await clients.rotateSecret(params.id!, (request.body ?? {}) as never, actorOf(request));
+      const rotated = await clients.rotateSecret(params.id!, (request.body ?? {}) as never, adminActor(request));
       return reply.code(201).header('cache-control', 'no-store').send(rotated);
     },
   );
@@ -143,10 +137,10 @@ export function registerAdminClientRoutes(scope: FastifyInstance, clients: OAuth
           200: { description: 'The client', schema: clientViewSchema },
           ...NOT_FOUND,
           409: { description: conflict },
-          ...ERRORS,
+          ...ADMIN_ERROR_RESPONSES,
         },
       },
-      async (request, _reply, { params }) => clients[action](params.id!, actorOf(request)),
+      async (request, _reply, { params }) => clients[action](params.id!, adminActor(request)),
     );
   }
 
@@ -157,8 +151,8 @@ export function registerAdminClientRoutes(scope: FastifyInstance, clients: OAuth
       url: '/v1/admin/clients/:id',
       summary: 'Delete a client; the answer is the client as it was',
       tags: ['clients'],
-      responses: { 200: { description: 'Deleted', schema: clientViewSchema }, ...NOT_FOUND, ...ERRORS },
+      responses: { 200: { description: 'Deleted', schema: clientViewSchema }, ...NOT_FOUND, ...ADMIN_ERROR_RESPONSES },
     },
-    async (request, _reply, { params }) => clients.delete(params.id!, actorOf(request)),
+    async (request, _reply, { params }) => clients.delete(params.id!, adminActor(request)),
   );
 }

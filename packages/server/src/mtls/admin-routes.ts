@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { OpenApiRegistry } from '../http/openapi.js';
-import { peerAddress } from '../http/request-attributes.js';
+import { ADMIN_ERROR_RESPONSES, adminActor } from '../http/routes/admin-guard.js';
 import { type PinService, pinInput } from './service.js';
 
 const pinViewSchema = z.object({
@@ -12,19 +12,8 @@ const pinViewSchema = z.object({
   createdBy: z.string().nullable(),
 });
 
-const ERRORS = {
-  400: { description: 'Invalid request' },
-  401: { description: 'Missing or invalid admin credential' },
-  403: { description: 'Not an admin credential' },
-} as const;
-
 /** `/v1/admin/pins...`: the public keys pinned per certificate subject (mTLS), for admin principals. */
 export function registerAdminPinRoutes(scope: FastifyInstance, pins: PinService, api: OpenApiRegistry): void {
-  const actorOf = (request: { principal?: { subject: string }; raw: Parameters<typeof peerAddress>[0] }) => ({
-    actor: request.principal?.subject ?? 'unknown',
-    peer: peerAddress(request.raw),
-  });
-
   api.route(
     scope,
     {
@@ -33,9 +22,9 @@ export function registerAdminPinRoutes(scope: FastifyInstance, pins: PinService,
       summary: 'Pin a public key for a certificate subject (replacing the one pinned before)',
       tags: ['pins'],
       body: pinInput,
-      responses: { 201: { description: 'Pinned', schema: pinViewSchema }, ...ERRORS },
+      responses: { 201: { description: 'Pinned', schema: pinViewSchema }, ...ADMIN_ERROR_RESPONSES },
     },
-    async (request, reply) => reply.code(201).send(await pins.pin(request.body as never, actorOf(request))),
+    async (request, reply) => reply.code(201).send(await pins.pin(request.body as never, adminActor(request))),
   );
 
   api.route(
@@ -45,7 +34,10 @@ export function registerAdminPinRoutes(scope: FastifyInstance, pins: PinService,
       url: '/v1/admin/pins',
       summary: 'List pinned public keys',
       tags: ['pins'],
-      responses: { 200: { description: 'The pins', schema: z.object({ items: z.array(pinViewSchema) }) }, ...ERRORS },
+      responses: {
+        200: { description: 'The pins', schema: z.object({ items: z.array(pinViewSchema) }) },
+        ...ADMIN_ERROR_RESPONSES,
+      },
     },
     async () => ({ items: await pins.list() }),
   );
@@ -57,7 +49,11 @@ export function registerAdminPinRoutes(scope: FastifyInstance, pins: PinService,
       url: '/v1/admin/pins/:subject',
       summary: 'Show the key pinned for a subject',
       tags: ['pins'],
-      responses: { 200: { description: 'The pin', schema: pinViewSchema }, 404: { description: 'None' }, ...ERRORS },
+      responses: {
+        200: { description: 'The pin', schema: pinViewSchema },
+        404: { description: 'None' },
+        ...ADMIN_ERROR_RESPONSES,
+      },
     },
     async (_request, _reply, { params }) => pins.show(params.subject!),
   );
@@ -72,9 +68,9 @@ export function registerAdminPinRoutes(scope: FastifyInstance, pins: PinService,
       responses: {
         200: { description: 'Unpinned', schema: z.object({ subject: z.string(), unpinned: z.literal(true) }) },
         404: { description: 'None' },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
-    async (request, _reply, { params }) => pins.unpin(params.subject!, actorOf(request)),
+    async (request, _reply, { params }) => pins.unpin(params.subject!, adminActor(request)),
   );
 }

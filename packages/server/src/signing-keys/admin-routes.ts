@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { OpenApiRegistry } from '../http/openapi.js';
-import { peerAddress } from '../http/request-attributes.js';
+import { ADMIN_ERROR_RESPONSES, adminActor } from '../http/routes/admin-guard.js';
 import { rotateSigningKeyInput, type SigningKeyService } from './service.js';
 
 export const signingKeyViewSchema = z.object({
@@ -15,12 +15,6 @@ export const signingKeyViewSchema = z.object({
   retiredAt: z.string().nullable(),
   expiresAt: z.string().nullable(),
 });
-
-const ERRORS = {
-  400: { description: 'Invalid request' },
-  401: { description: 'Missing or invalid admin credential' },
-  403: { description: 'Not an admin credential' },
-} as const;
 
 /** `/v1/admin/signing-keys...`: the signing keys of Warden's JWTs, for admin principals. Never key material. */
 export function registerAdminSigningKeyRoutes(
@@ -37,7 +31,7 @@ export function registerAdminSigningKeyRoutes(
       tags: ['signing-keys'],
       responses: {
         200: { description: 'The keys', schema: z.object({ items: z.array(signingKeyViewSchema) }) },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
     async () => ({ items: await service.list() }),
@@ -59,11 +53,11 @@ export function registerAdminSigningKeyRoutes(
           schema: z.object({ key: signingKeyViewSchema, previous: signingKeyViewSchema.nullable() }),
         },
         409: { description: 'A rotation is already pending (use now: true to activate it at once)' },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
     async (request, reply, { body }) => {
-      const by = { actor: request.principal?.subject ?? 'unknown', peer: peerAddress(request.raw) };
+      const by = adminActor(request);
       return reply.code(201).send(await service.rotate(body, by));
     },
   );

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Warden } from '../../engine.js';
 import { sendDecision } from '../decision-answer.js';
-import { nodeRequestAttributes, pathOf } from '../request-attributes.js';
+import { nodeRequestAttributes, pathOf, peerAddress } from '../request-attributes.js';
 
 const ADMIN_PREFIX = '/v1/admin/';
 
@@ -38,4 +38,16 @@ export function requireAdmin(scope: FastifyInstance, warden: Warden): void {
   scope.addHook('onRequest', async (request, reply) => {
     if (!(await authenticateAdmin(warden, request, reply))) return reply;
   });
+}
+
+/** The answers every guarded admin route may give besides its own, for its OpenAPI description. */
+export const ADMIN_ERROR_RESPONSES = {
+  400: { description: 'Invalid request' },
+  401: { description: 'Missing or invalid admin credential' },
+  403: { description: 'Not an admin credential' },
+} as const;
+
+/** Who made an admin request, for the audit record: the admin principal the guard set, and the peer address. */
+export function adminActor(request: { principal?: { subject: string }; raw: Parameters<typeof peerAddress>[0] }) {
+  return { actor: request.principal?.subject ?? 'unknown', peer: peerAddress(request.raw) };
 }

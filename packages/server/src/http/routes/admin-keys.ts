@@ -4,7 +4,7 @@ import { nextPageCursor, verificationAnswer } from '../../keys/answers.js';
 import { createKeyInput, listKeysInput, revokeKeyInput, rotateKeyInput } from '../../keys/inputs.js';
 import type { ApiKeyService } from '../../keys/service.js';
 import type { OpenApiRegistry } from '../openapi.js';
-import { peerAddress } from '../request-attributes.js';
+import { ADMIN_ERROR_RESPONSES, adminActor } from './admin-guard.js';
 
 export const apiKeyViewSchema = z.object({
   id: z.string(),
@@ -39,19 +39,8 @@ const verifyResult = z.object({
   principal: z.record(z.string(), z.unknown()).optional(),
 });
 
-const ERRORS = {
-  400: { description: 'Invalid request' },
-  401: { description: 'Missing or invalid admin credential' },
-  403: { description: 'Not an admin credential' },
-} as const;
-
 /** `/v1/admin/keys...`: API key management for admin principals. Handlers pass the raw body to the service. */
 export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyService, api: OpenApiRegistry): void {
-  const actorOf = (request: { principal?: { subject: string }; raw: Parameters<typeof peerAddress>[0] }) => ({
-    actor: request.principal?.subject ?? 'unknown',
-    peer: peerAddress(request.raw),
-  });
-
   api.route(
     scope,
     {
@@ -60,10 +49,10 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
       summary: 'Create an API key (the plaintext key is in this response only)',
       tags: ['keys'],
       body: createKeyInput,
-      responses: { 201: { description: 'Created', schema: issuedKeySchema }, ...ERRORS },
+      responses: { 201: { description: 'Created', schema: issuedKeySchema }, ...ADMIN_ERROR_RESPONSES },
     },
     async (request, reply) => {
-      const issued = await keys.create(request.body as never, actorOf(request));
+      const issued = await keys.create(request.body as never, adminActor(request));
       return reply.code(201).header('cache-control', 'no-store').send(issued);
     },
   );
@@ -81,7 +70,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
           description: 'A page of keys',
           schema: z.object({ items: z.array(apiKeyViewSchema), next: z.string().nullable() }),
         },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
     async (request, _reply, { query }) => {
@@ -98,7 +87,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
       summary: 'Verify a key as the decision endpoint would',
       tags: ['keys'],
       body: verifyInput,
-      responses: { 200: { description: 'The verdict', schema: verifyResult }, ...ERRORS },
+      responses: { 200: { description: 'The verdict', schema: verifyResult }, ...ADMIN_ERROR_RESPONSES },
     },
     async (_request, _reply, { body }) => {
       return verificationAnswer(await keys.verify(body.key));
@@ -115,7 +104,7 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
       responses: {
         200: { description: 'The key', schema: apiKeyViewSchema },
         404: { description: 'No such key' },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
     async (_request, _reply, { params }) => keys.show(params.id!),
@@ -133,10 +122,10 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
         200: { description: 'Revoked', schema: apiKeyViewSchema },
         404: { description: 'No such key' },
         409: { description: 'Already revoked' },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
-    async (request, _reply, { params }) => keys.revoke(params.id!, (request.body ?? {}) as never, actorOf(request)),
+    async (request, _reply, { params }) => keys.revoke(params.id!, (request.body ?? {}) as never, adminActor(request)),
   );
 
   api.route(
@@ -151,11 +140,11 @@ export function registerAdminKeyRoutes(scope: FastifyInstance, keys: ApiKeyServi
         201: { description: 'Rotated', schema: issuedKeySchema.extend({ previous: apiKeyViewSchema }) },
         404: { description: 'No such key' },
         409: { description: 'Revoked, expired or already rotated' },
-        ...ERRORS,
+        ...ADMIN_ERROR_RESPONSES,
       },
     },
     async (request, reply, { params }) => {
-      const rotated = await keys.rotate(params.id!, (request.body ?? {}) as never, actorOf(request));
+      const rotated = await keys.rotate(params.id!, (request.body ?? {}) as never, adminActor(request));
       return reply.code(201).header('cache-control', 'no-store').send(rotated);
     },
   );
