@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { type GeneratedCertificate, generateCertificate } from '../src/mtls/gene
 import { REPO_ROOT } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase, tempDir, testDialects } from './helpers/databases.js';
 import { startTestWarden, type TestWarden } from './helpers/engine.js';
+import { writeNginxConfig } from './helpers/nginx.js';
 import { TcpRelay } from './helpers/tcp-relay.js';
 
 /**
@@ -89,26 +90,8 @@ function deployConfig(file: string, wardenPort: number, upstreamPort: number, li
 }
 
 function startNginx(dir: string, wardenPort: number, upstreamPort: number, port: number): ChildProcess {
-  mkdirSync(join(dir, 'logs'), { recursive: true });
   const server = deployConfig('nginx.conf', wardenPort, upstreamPort, `listen 127.0.0.1:${port};`);
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `user root;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-${server}
-}
-`,
-  );
+  writeNginxConfig(dir, server);
   execFileSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
   return spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
 }
@@ -390,25 +373,7 @@ function deployTlsConfig(file: string, wardenPort: number, upstreamPort: number,
 }
 
 function startNginxMtls(dir: string, wardenPort: number, upstreamPort: number, port: number): ChildProcess {
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `user root;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-${deployTlsConfig('nginx-mtls.conf', wardenPort, upstreamPort, port, dir)}
-}
-`,
-  );
+  writeNginxConfig(dir, deployTlsConfig('nginx-mtls.conf', wardenPort, upstreamPort, port, dir));
   execFileSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
   return spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
 import { tempDir } from './helpers/databases.js';
 import { startTestWarden, type TestWarden } from './helpers/engine.js';
+import { writeNginxConfig } from './helpers/nginx.js';
 
 /**
  * The README's nginx `auth_request` setup, run against a real nginx from Debian (installed by .ci/run). Outside
@@ -59,24 +60,10 @@ describe.skipIf(!NGINX)('behind a real nginx (auth_request), as the README shows
     const upstreamPort = (upstream.address() as AddressInfo).port;
 
     const dir = tempDir('warden-nginx');
-    mkdirSync(join(dir, 'logs'));
     const port = await freePort();
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `
-user root;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
+    writeNginxConfig(
+      dir,
+      `  server {
     listen 127.0.0.1:${port};
     location = /_warden {
       internal;
@@ -94,9 +81,7 @@ http {
       proxy_set_header X-Auth-Scopes  $auth_scopes;
       proxy_pass http://127.0.0.1:${upstreamPort};
     }
-  }
-}
-`,
+  }`,
     );
     execFileSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });
     nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
