@@ -183,4 +183,38 @@ describe('certs pin', () => {
     const audit = await wardenJson(['certs', 'pins'], { cwd });
     expect(audit.items).toHaveLength(2);
   });
+
+  it('--scope, --role and --tenant: what the certificates of the subject hold; a bad name names its flag', async () => {
+    const cwd = workDir();
+    const cert = await generateCertificate({ organization: 'Validators', notAfterDays: 30 });
+    writeFileSync(join(cwd, 'v.crt'), cert.certificatePem);
+    const pinned = await wardenJson(
+      [
+        'certs',
+        'pin',
+        '--cert',
+        'v.crt',
+        '--scope',
+        'blocks.read',
+        '--scope',
+        'blocks.write',
+        '--role',
+        'validator',
+        '--tenant',
+        'mainnet',
+      ],
+      { cwd },
+    );
+    expect(pinned).toMatchObject({
+      subject: 'Validators',
+      scopes: ['blocks.read', 'blocks.write'],
+      roles: ['validator'],
+      tenant: 'mainnet',
+    });
+    const shown = await warden(['certs', 'pin', '--cert', 'v.crt', '--scope', 'blocks.read'], { cwd });
+    expect(shown.stdout).toMatch(/^scopes\s+blocks\.read$/m);
+    const bad = await warden(['certs', 'pin', '--cert', 'v.crt', '--scope', 'two words'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--scope');
+  });
 });

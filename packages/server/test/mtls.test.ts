@@ -178,6 +178,57 @@ describe.each(dialects)('mTLS with pins in the store on %s', (dialect) => {
     expect((await send(port, { 'client-cert': asClientCert(rotated) })).status).toBe(200);
   });
 
+  it('a pin grants scopes, roles and a tenant to its certificates; a new pin changes them at once', async () => {
+    const delta = await certificate('Delta');
+    const headers = { 'client-cert': asClientCert(delta) };
+    const attributes = {
+      method: 'GET',
+      host: 'api.test',
+      path: '/orders',
+      headers: {},
+      peer: '127.0.0.1',
+      forwardedCertificate: { header: 'client-cert' as const, value: asClientCert(delta) },
+    };
+    await t.warden.pins.pin(
+      {
+        subject: 'Delta',
+        publicKey: delta.publicKeyPem,
+        scopes: ['orders.read'],
+        roles: ['validator'],
+        tenant: 'delta',
+      },
+      { actor: 'test' },
+    );
+    const granted = await send(port, headers);
+    expect(granted.status).toBe(200);
+    expect(granted.headers).toMatchObject({
+      'x-auth-scopes': 'orders.read',
+      'x-auth-roles': 'validator',
+      'x-auth-tenant': 'delta',
+    });
+    expect(
+      (await t.warden.decide(attributes, { scopes: ['orders.read'], anyRole: ['validator'], tenant: 'delta' })).allow,
+    ).toBe(true);
+    expect(await t.warden.decide(attributes, { scopes: ['orders.write'] })).toMatchObject({
+      allow: false,
+      code: 'insufficient_scope',
+    });
+    // The same key pinned again without grants: the next decision already lacks them.
+    await t.warden.pins.pin({ subject: 'Delta', publicKey: delta.publicKeyPem }, { actor: 'test' });
+    expect(await t.warden.decide(attributes, { scopes: ['orders.read'] })).toMatchObject({
+      allow: false,
+      code: 'insufficient_scope',
+    });
+    expect((await send(port, headers)).headers['x-auth-scopes'] ?? '').toBe('');
+    // Names follow the alphabets of every other credential (SECURITY.md #50).
+    await expect(
+      t.warden.pins.pin(
+        { subject: 'Delta', publicKey: delta.publicKeyPem, scopes: ['bad scope, x'] },
+        { actor: 'test' },
+      ),
+    ).rejects.toMatchObject({ code: 'invalid_request' });
+  });
+
   it('an unpin by another process (the CLI, another instance) takes effect within pins.cache_ttl', async () => {
     const gamma = await certificate('Gamma');
     const headers = { 'x-client-cert': asXClientCert(gamma) };

@@ -10,9 +10,9 @@ import { generateCertificate } from '../mtls/generate.js';
 import { pemToDer } from '../mtls/pem.js';
 import { RemotePinRegistry } from '../mtls/pins/remote-registry.js';
 import { spkiToPem } from '../mtls/public-key.js';
-import type { PinView } from '../mtls/service.js';
+import { type PinInput, type PinView, pinInput } from '../mtls/service.js';
 import { x509 } from '../mtls/x509.js';
-import { configFlags, type StoreOptions, type StoreUse, withEngine, withStoreOptions } from './common.js';
+import { collect, configFlags, type StoreOptions, type StoreUse, withEngine, withStoreOptions } from './common.js';
 import { parseFlagInput } from './flag-input.js';
 import { formatTable, printNote, printResult, runCommand } from './output.js';
 
@@ -58,8 +58,21 @@ interface GenerateOptions extends StoreOptions {
 }
 
 function describePin(pin: PinView): string {
-  return [`subject      ${pin.subject}`, `spki sha256  ${pin.spkiSha256}`, `pinned       ${pin.createdAt}`].join('\n');
+  const grants: [string, string][] = [
+    ['scopes', pin.scopes.join(' ')],
+    ['roles', pin.roles.join(', ')],
+    ['tenant', pin.tenant ?? ''],
+  ];
+  return [
+    `subject      ${pin.subject}`,
+    `spki sha256  ${pin.spkiSha256}`,
+    ...grants.filter(([, value]) => value !== '').map(([name, value]) => `${name.padEnd(13)}${value}`),
+    `pinned       ${pin.createdAt}`,
+  ].join('\n');
 }
+
+/** The flags of `certs pin` that are repeated for a list. */
+const PIN_LIST_FLAGS = { scopes: '--scope', roles: '--role' };
 
 function readFlagFile(flag: string, path: string): string {
   try {
@@ -206,21 +219,42 @@ export function registerCertsCommands(program: Command): void {
     .option('--cert <file>', 'a PEM certificate: its public key, and its subject unless --subject is given')
     .option('--public-key <file>', 'a PEM public key (or base64 SPKI) file')
     .option('--subject <subject>', 'the subject (Organization, or CN with mtls.subject_from: common_name)')
-    .action(async (options: StoreOptions & { cert?: string; publicKey?: string; subject?: string }) =>
-      runCommand(async () => {
-        if ((options.cert === undefined) === (options.publicKey === undefined)) {
-          throw new WardenError('invalid_request', '--cert / --public-key: give exactly one');
-        }
-        const subjectFrom = loadConfig(configFlags(options)).config.mtls.subject_from;
-        const fromCert = options.cert !== undefined ? certificateFile('--cert', options.cert, subjectFrom) : null;
-        const subject = options.subject ?? fromCert?.subject ?? undefined;
-        if (subject === undefined || subject === null) {
-          throw new WardenError('invalid_request', '--subject: required (the certificate names no usable subject)');
-        }
-        const publicKey = fromCert?.publicKeyPem ?? readFlagFile('--public-key', options.publicKey!);
-        const pin = await withEngine(options, USES.pin, (warden) => warden.pins.pin({ subject, publicKey }, CLI_ACTOR));
-        printResult(Boolean(options.json), pin, () => describePin(pin));
-      }, Boolean(options.json)),
+    .option('--scope <scope>', 'a scope its certificates hold (repeatable)', collect, [])
+    .option('--role <role>', 'a role its certificates hold (repeatable)', collect, [])
+    .option('--tenant <tenant>', 'the tenant its certificates belong to')
+    .action(
+      async (
+        options: StoreOptions & {
+          cert?: string;
+          publicKey?: string;
+          subject?: string;
+          scope: string[];
+          role: string[];
+          tenant?: string;
+        },
+      ) =>
+        runCommand(async () => {
+          if ((options.cert === undefined) === (options.publicKey === undefined)) {
+            throw new WardenError('invalid_request', '--cert / --public-key: give exactly one');
+          }
+          const subjectFrom = loadConfig(configFlags(options)).config.mtls.subject_from;
+          const fromCert = options.cert !== undefined ? certificateFile('--cert', options.cert, subjectFrom) : null;
+          const subject = options.subject ?? fromCert?.subject ?? undefined;
+          if (subject === undefined || subject === null) {
+            throw new WardenError('invalid_request', '--subject: required (the certificate names no usable subject)');
+          }
+          const publicKey = fromCert?.publicKeyPem ?? readFlagFile('--public-key', options.publicKey!);
+          const input: PinInput = {
+            subject,
+            publicKey,
+            scopes: options.scope,
+            roles: options.role,
+            ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
+          };
+          parseFlagInput(pinInput, input, PIN_LIST_FLAGS);
+          const pin = await withEngine(options, USES.pin, (warden) => warden.pins.pin(input, CLI_ACTOR));
+          printResult(Boolean(options.json), pin, () => describePin(pin));
+        }, Boolean(options.json)),
     );
 
   withStoreOptions(

@@ -8,6 +8,9 @@ const pinViewSchema = z.object({
   subject: z.string(),
   spkiSha256: z.string(),
   publicKey: z.string(),
+  scopes: z.array(z.string()),
+  roles: z.array(z.string()),
+  tenant: z.string().nullable(),
   createdAt: z.string(),
   createdBy: z.string().nullable(),
 });

@@ -8,6 +8,7 @@ import type { CaBundle } from './ca-bundle.js';
 import { type CertificateFacts, type ParsedCertificate, parseCertificate } from './certificate.js';
 import { decodeForwardedCertificate } from './forwarded/decode.js';
 import { pemToDer } from './pem.js';
+import type { Pin } from './pins/pin-cache.js';
 
 /** What the mTLS authenticator is configured with. */
 export interface MtlsAuthenticatorOptions {
@@ -15,8 +16,8 @@ export interface MtlsAuthenticatorOptions {
   subjectType: SubjectType;
   /** The CAs of `mtls.ca_file`; null: no chain validation. */
   cas: CaBundle | null;
-  /** The pinned SPKI digest of a subject (null: none pinned); null when pinning is off. Rejects on a fault. */
-  pinOf: ((subject: string) => MaybePromise<string | null>) | null;
+  /** The pin of a subject (null: none pinned); null when pinning is off. Rejects on a fault. */
+  pinOf: ((subject: string) => MaybePromise<Pin | null>) | null;
   /** Parsed certificates remembered; 0 turns the cache off. */
   cacheMaxEntries: number;
   now: () => number;
@@ -28,6 +29,8 @@ interface CachedFacts {
   ok: true;
   facts: CertificateFacts;
   principal: Principal | null;
+  /** The principal with what each pin grants (scopes, roles, tenant), built once per pin object. */
+  granted?: WeakMap<Pin, Principal>;
 }
 
 /**
@@ -68,18 +71,30 @@ export class MtlsAuthenticator implements Authenticator {
     const { pinOf } = this.options;
     if (pinOf === null) return { ok: true, principal };
     const pinned = pinOf(facts.subject);
-    return isPromise(pinned)
-      ? pinned.then((sha256) => this.compare(sha256, facts, principal))
-      : this.compare(pinned, facts, principal);
+    return isPromise(pinned) ? pinned.then((pin) => this.compare(pin, cached)) : this.compare(pinned, cached);
   }
 
-  private compare(pinned: string | null, facts: CertificateFacts, principal: Principal): AuthResult {
-    if (pinned === null) return denied('certificate_not_registered', undefined, facts.subject ?? undefined);
+  private compare(pin: Pin | null, cached: CachedFacts): AuthResult {
+    const { facts } = cached;
+    if (pin === null) return denied('certificate_not_registered', undefined, facts.subject ?? undefined);
     // Digests of public keys are not secrets; the comparison is constant-time anyway, as every credential check.
-    if (!constantTimeEqual(pinned, facts.spkiSha256)) {
+    if (!constantTimeEqual(pin.sha256, facts.spkiSha256)) {
       return denied('certificate_key_mismatch', undefined, facts.subject ?? undefined);
     }
-    return { ok: true, principal };
+    return { ok: true, principal: this.grantedBy(pin, cached) };
+  }
+
+  /** The certificate's principal holding what its pin grants: the same object for every request of one pin. */
+  private grantedBy(pin: Pin, cached: CachedFacts): Principal {
+    const base = cached.principal!;
+    if (pin.scopes.length === 0 && pin.roles.length === 0 && pin.tenant === null) return base;
+    cached.granted ??= new WeakMap();
+    let principal = cached.granted.get(pin);
+    if (principal === undefined) {
+      principal = Object.freeze({ ...base, scopes: [...pin.scopes], roles: [...pin.roles], tenant: pin.tenant });
+      cached.granted.set(pin, principal);
+    }
+    return principal;
   }
 
   private certificateOf(credential: PresentedCredential): CachedCertificate {

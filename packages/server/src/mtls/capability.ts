@@ -29,8 +29,12 @@ export function createMtls(context: CapabilityContext): Mtls {
       ? null
       : new PinCache(
           remote !== null
-            ? (subject) => remote.fetch(subject)
-            : async (subject) => (await repository.find(subject))?.spki ?? null,
+            ? async (subject) => {
+                // A remote registry says which key, nothing more: its principals hold no scopes, roles or tenant.
+                const spki = await remote.fetch(subject);
+                return spki === null ? null : { spki, scopes: [], roles: [], tenant: null };
+              }
+            : (subject) => repository.find(subject),
           { ttlMs: mtls.pins.cache_ttl, maxEntries: mtls.pins.cache_max_entries, now },
         );
   const authenticator = new MtlsAuthenticator({

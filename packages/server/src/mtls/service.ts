@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WardenError } from '../errors/warden-error.js';
-import { label } from '../identity/names.js';
+import { label, roleName, scopeToken } from '../identity/names.js';
 import { type Actor, PROGRAMMATIC_ACTOR } from '../keys/service.js';
 import type { AuditRepository } from '../store/audit.js';
 import { parseInput } from '../util/parse-input.js';
@@ -15,6 +15,9 @@ export const pinInput = z.strictObject({
     .min(1)
     .max(16_384)
     .describe('The public key: PEM (-----BEGIN PUBLIC KEY-----) or base64 of the SPKI DER'),
+  scopes: z.array(scopeToken).max(100).default([]).describe('Scopes the principal of a matching certificate holds'),
+  roles: z.array(roleName).max(100).default([]).describe('Roles the principal of a matching certificate holds'),
+  tenant: label.nullable().optional().describe('The tenant of the principal of a matching certificate'),
 });
 export type PinInput = z.input<typeof pinInput>;
 
@@ -25,6 +28,10 @@ export interface PinView {
   spkiSha256: string;
   /** The pinned public key, PEM. */
   publicKey: string;
+  /** What the principal of a matching certificate holds. */
+  scopes: string[];
+  roles: string[];
+  tenant: string | null;
   createdAt: string;
   createdBy: string | null;
 }
@@ -34,6 +41,9 @@ export function toPinView(record: PinRecord): PinView {
     subject: record.subject,
     spkiSha256: record.spkiSha256,
     publicKey: spkiToPem(record.spki),
+    scopes: record.scopes,
+    roles: record.roles,
+    tenant: record.tenant,
     createdAt: new Date(record.createdAt).toISOString(),
     createdBy: record.createdBy,
   };
@@ -66,6 +76,9 @@ export class PinService {
       subject: fields.subject,
       spki: key.spki,
       spkiSha256: key.sha256,
+      scopes: [...new Set(fields.scopes)],
+      roles: [...new Set(fields.roles)],
+      tenant: fields.tenant ?? null,
       createdAt: now,
       createdBy: by.actor,
     };
@@ -79,7 +92,7 @@ export class PinService {
       peer: by.peer ?? null,
       targetType: 'certificate_pin',
       targetId: fields.subject,
-      details: { spkiSha256: key.sha256 },
+      details: { spkiSha256: key.sha256, scopes: record.scopes, roles: record.roles, tenant: record.tenant },
     });
     const stored = await this.deps.repository.find(fields.subject);
     return toPinView(stored ?? record);

@@ -133,6 +133,10 @@ export interface CertificatePinTable {
   /** Base64 of the SPKI DER. */
   public_key: string;
   spki_sha256: string;
+  /** What the principal of a certificate matching the pin holds (JSON lists, and a tenant or null). */
+  scopes: string;
+  roles: string;
+  tenant: string | null;
   created_at: number;
   created_by: string | null;
   updated_at: number;

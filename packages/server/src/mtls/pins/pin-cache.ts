@@ -1,14 +1,37 @@
 import type { MaybePromise } from '../../util/maybe-promise.js';
 import { spkiSha256 } from '../public-key.js';
 
+/** What a registry says of a subject: the pinned key, and what the principal of a matching certificate holds. */
+export interface PinnedKey {
+  /** SPKI DER. */
+  spki: Buffer;
+  scopes: readonly string[];
+  roles: readonly string[];
+  tenant: string | null;
+}
+
 /** Where the expected key of a subject comes from: the store or a remote registry. Rejects on a fault. */
-export type PinSource = (subject: string) => Promise<Buffer | null>;
+export type PinSource = (subject: string) => Promise<PinnedKey | null>;
+
+/** A pin as the authenticator compares it: one frozen object per lookup, so principals can be cached by it. */
+export interface Pin {
+  /** SHA-256 (hex) of the pinned SPKI. */
+  sha256: string;
+  scopes: readonly string[];
+  roles: readonly string[];
+  tenant: string | null;
+}
 
 interface Entry {
-  /** SHA-256 (hex) of the pinned SPKI, or null: nothing is pinned for the subject. */
-  sha256: string | null;
+  /** Null: nothing is pinned for the subject. */
+  pin: Pin | null;
   expiresAt: number;
 }
+
+const pinOf = (key: PinnedKey | null): Pin | null =>
+  key === null
+    ? null
+    : Object.freeze({ sha256: spkiSha256(key.spki), scopes: key.scopes, roles: key.roles, tenant: key.tenant });
 
 /**
  * The pinned key of each subject, remembered for a bounded time (`mtls.pins.cache_ttl`) so the decision path
@@ -19,7 +42,7 @@ interface Entry {
  */
 export class PinCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly inFlight = new Map<string, Promise<string | null>>();
+  private readonly inFlight = new Map<string, Promise<Pin | null>>();
   /** Bumped by evict/clear, so a lookup that started before an eviction does not store what it read. */
   private generation = 0;
 
@@ -28,18 +51,18 @@ export class PinCache {
     private readonly options: { ttlMs: number; maxEntries: number; now: () => number },
   ) {}
 
-  /** The pinned SPKI digest of `subject` (null: none), from memory when it can. */
-  get(subject: string): MaybePromise<string | null> {
+  /** The pin of `subject` (null: none), from memory when it can. */
+  get(subject: string): MaybePromise<Pin | null> {
     const entry = this.entries.get(subject);
-    if (entry !== undefined && entry.expiresAt > this.options.now()) return entry.sha256;
+    if (entry !== undefined && entry.expiresAt > this.options.now()) return entry.pin;
     const pending = this.inFlight.get(subject);
     if (pending !== undefined) return pending;
     const generation = this.generation;
-    const lookup: Promise<string | null> = this.source(subject)
-      .then((spki) => {
-        const sha256 = spki === null ? null : spkiSha256(spki);
-        if (generation === this.generation) this.remember(subject, sha256);
-        return sha256;
+    const lookup: Promise<Pin | null> = this.source(subject)
+      .then((key) => {
+        const pin = pinOf(key);
+        if (generation === this.generation) this.remember(subject, pin);
+        return pin;
       })
       .finally(() => {
         if (this.inFlight.get(subject) === lookup) this.inFlight.delete(subject);
@@ -64,13 +87,13 @@ export class PinCache {
     return this.entries.size;
   }
 
-  private remember(subject: string, sha256: string | null): void {
+  private remember(subject: string, pin: Pin | null): void {
     if (this.options.maxEntries === 0 || this.options.ttlMs === 0) return;
     this.entries.delete(subject);
     if (this.entries.size >= this.options.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(subject, { sha256, expiresAt: this.options.now() + this.options.ttlMs });
+    this.entries.set(subject, { pin, expiresAt: this.options.now() + this.options.ttlMs });
   }
 }

@@ -6,6 +6,10 @@ export interface PinRecord {
   /** SPKI DER. */
   spki: Buffer;
   spkiSha256: string;
+  /** Granted to the principal of a certificate that matches the pin. */
+  scopes: string[];
+  roles: string[];
+  tenant: string | null;
   createdAt: number;
   createdBy: string | null;
 }
@@ -39,6 +43,9 @@ export class PinRepository {
       const values = {
         public_key: record.spki.toString('base64'),
         spki_sha256: record.spkiSha256,
+        scopes: JSON.stringify(record.scopes),
+        roles: JSON.stringify(record.roles),
+        tenant: record.tenant,
         updated_at: now,
       };
       if (existing) {
@@ -66,6 +73,9 @@ function toRecord(row: DatabaseSchema['certificate_pins']): PinRecord {
     subject: row.subject,
     spki: Buffer.from(row.public_key, 'base64'),
     spkiSha256: row.spki_sha256,
+    scopes: JSON.parse(row.scopes) as string[],
+    roles: JSON.parse(row.roles) as string[],
+    tenant: row.tenant,
     createdAt: Number(row.created_at),
     createdBy: row.created_by,
   };
