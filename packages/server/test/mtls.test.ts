@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ForwardedCertificate } from '../src/authn/types.js';
 import type { Decision } from '../src/authz/decide.js';
 import type { WardenConfigInput } from '../src/config/schema.js';
 import { buildApp } from '../src/http/app.js';
@@ -60,6 +61,16 @@ async function listen(t: TestWarden): Promise<{ app: FastifyInstance; port: numb
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, port: (app.server.address() as AddressInfo).port };
 }
+
+/** Attributes of a decision on a certificate a trusted proxy forwarded in `header`, as the programmatic API takes them. */
+const forwardedAttributes = (header: ForwardedCertificate['header'], value: string) => ({
+  method: 'GET',
+  host: 'api.example',
+  path: '/orders',
+  headers: {},
+  peer: '127.0.0.1',
+  forwardedCertificate: { header, value },
+});
 
 const codeOf = (decision: Decision) => (decision.allow ? null : decision.code);
 
@@ -181,14 +192,7 @@ describe.each(dialects)('mTLS with pins in the store on %s', (dialect) => {
   it('a pin grants scopes, roles and a tenant to its certificates; a new pin changes them at once', async () => {
     const delta = await certificate('Delta');
     const headers = { 'client-cert': asClientCert(delta) };
-    const attributes = {
-      method: 'GET',
-      host: 'api.test',
-      path: '/orders',
-      headers: {},
-      peer: '127.0.0.1',
-      forwardedCertificate: { header: 'client-cert' as const, value: asClientCert(delta) },
-    };
+    const attributes = forwardedAttributes('client-cert', asClientCert(delta));
     await t.warden.pins.pin(
       {
         subject: 'Delta',
@@ -365,14 +369,7 @@ describe('mTLS validation modes', () => {
     return t;
   }
   const decideWith = (t: TestWarden, cert: GeneratedCertificate) =>
-    t.warden.decide({
-      method: 'GET',
-      host: 'api.example',
-      path: '/orders',
-      headers: {},
-      peer: '127.0.0.1',
-      forwardedCertificate: { header: 'client-cert', value: asClientCert(cert) },
-    });
+    t.warden.decide(forwardedAttributes('client-cert', asClientCert(cert)));
 
   it('CA chain: a certificate signed by the configured CA is allowed without a pin; another is untrusted', async () => {
     const ca = await certificate('Warden Test CA', { isCa: true, notAfterDays: 365 });
@@ -498,14 +495,7 @@ describe('mTLS with a remote pin registry (a real HTTP server)', () => {
   });
 
   const decide = (cert: GeneratedCertificate) =>
-    t.warden.decide({
-      method: 'GET',
-      host: 'api.example',
-      path: '/orders',
-      headers: {},
-      peer: '127.0.0.1',
-      forwardedCertificate: { header: 'x-client-cert', value: asXClientCert(cert) },
-    });
+    t.warden.decide(forwardedAttributes('x-client-cert', asXClientCert(cert)));
 
   it('GET {endpoint}/{organization}: a registered key allows, and is cached by organization for cache_ttl', async () => {
     registered['Acme Corp'] = acme.publicKeyPem;

@@ -49,20 +49,25 @@ interface Answer {
   upstream: { url: string; headers: IncomingHttpHeaders } | null;
 }
 
+/** Reads a response to the end: its status, headers, and what the upstream saw when the request reached it. */
+function collectAnswer(response: IncomingMessage, resolve: (answer: Answer) => void): void {
+  let body = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk) => {
+    body += chunk;
+  });
+  response.on('end', () => {
+    const upstream = response.headers['x-test-upstream'] === 'yes' ? JSON.parse(body) : null;
+    resolve({ status: response.statusCode!, headers: response.headers, upstream });
+  });
+}
+
 /** A request with its path exactly as given (fetch would resolve `..` before sending it). */
 function send(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const outgoing = request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => {
-        body += chunk;
-      });
-      response.on('end', () => {
-        const upstream = response.headers['x-test-upstream'] === 'yes' ? JSON.parse(body) : null;
-        resolve({ status: response.statusCode!, headers: response.headers, upstream });
-      });
-    });
+    const outgoing = request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (response) =>
+      collectAnswer(response, resolve),
+    );
     outgoing.on('error', reject);
     outgoing.end();
   });
@@ -331,17 +336,7 @@ function sendTls(
         agent: false,
         ...(options.client ? { key: options.client.keyPem, cert: options.client.certificatePem } : {}),
       },
-      (response: IncomingMessage) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk) => {
-          body += chunk;
-        });
-        response.on('end', () => {
-          const upstream = response.headers['x-test-upstream'] === 'yes' ? JSON.parse(body) : null;
-          resolve({ status: response.statusCode!, headers: response.headers, upstream });
-        });
-      },
+      (response: IncomingMessage) => collectAnswer(response, resolve),
     );
     outgoing.on('error', reject);
     outgoing.end();

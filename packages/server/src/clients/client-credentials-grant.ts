@@ -14,21 +14,26 @@ export interface AudienceRequest {
 }
 
 /**
- * The scopes a token gets: those asked for, each one the client may have (RFC 6749 section 3.3), or all of the
- * client's when none are asked for. Anything else is `invalid_scope`.
+ * The `scope` parameter of a token request (RFC 6749 section 3.3) as a list, each scope once, every one of them
+ * within `allowed`; anything else is `invalid_scope`, saying `beyond` of the scopes outside it.
  */
-export function grantedScopes(client: OAuthClientRecord, requested: string | undefined): string[] {
-  if (requested === undefined) return client.scopes;
+export function requestedScopes(requested: string, allowed: readonly string[], beyond: string): string[] {
   const asked = [...new Set(requested.split(' ').filter((item) => item !== ''))];
   if (asked.length === 0 || !asked.every(isScopeToken)) {
     throw new WardenError('invalid_scope', 'scope must be scope tokens separated by spaces.');
   }
-  const allowed = new Set(client.scopes);
-  const beyond = asked.filter((item) => !allowed.has(item)).length;
-  if (beyond > 0) {
-    throw new WardenError('invalid_scope', `${beyond} requested scope(s) are not allowed for this client.`);
-  }
+  const outside = asked.filter((item) => !allowed.includes(item)).length;
+  if (outside > 0) throw new WardenError('invalid_scope', `${outside} requested scope(s) ${beyond}.`);
   return asked;
+}
+
+/**
+ * The scopes a token gets: those asked for, each one the client may have, or all of the client's when none are
+ * asked for.
+ */
+export function grantedScopes(client: OAuthClientRecord, requested: string | undefined): string[] {
+  if (requested === undefined) return client.scopes;
+  return requestedScopes(requested, client.scopes, 'are not allowed for this client');
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ApiKeyRepository } from '../store/api-keys.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export interface ApiKeyChangePollerOptions {
   repository: ApiKeyRepository;
@@ -24,17 +25,22 @@ export interface ApiKeyChangePollerOptions {
 export class ApiKeyChangePoller {
   static readonly LOOKBACK_MS = 5_000;
   static readonly MAX_IDS = 10_000;
-  private timer: NodeJS.Timeout | null = null;
   private lastSuccessAt: number;
-  private running: Promise<void> | null = null;
+  private readonly task: PeriodicTask;
 
   constructor(private readonly options: ApiKeyChangePollerOptions) {
     this.lastSuccessAt = options.now();
+    // The first poll waits one interval: the cache starts empty, so there is nothing to evict yet.
+    this.task = new PeriodicTask({
+      intervalMs: options.intervalMs,
+      run: () => this.poll(),
+      onError: options.onError,
+      runAtStart: false,
+    });
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.pollOnce(), this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   /** True while the last successful poll is recent enough for cached entries to be trusted. */
@@ -42,28 +48,22 @@ export class ApiKeyChangePoller {
     return this.options.now() - this.lastSuccessAt <= Math.max(1_000, this.options.intervalMs * 4);
   }
 
+  /** One poll now (shared with a poll in progress); never rejects: a failure goes to `onError`. */
   pollOnce(): Promise<void> {
-    this.running ??= (async () => {
-      const startedAt = this.options.now();
-      try {
-        const since = this.lastSuccessAt - ApiKeyChangePoller.LOOKBACK_MS;
-        const changed = await this.options.repository.changedSince(since, ApiKeyChangePoller.MAX_IDS + 1);
-        // After a bulk write, dropping the whole cache is cheaper than evicting id by id.
-        if (changed.length > ApiKeyChangePoller.MAX_IDS) this.options.evictAll();
-        else for (const id of changed) this.options.evict(id);
-        this.lastSuccessAt = startedAt;
-      } catch (error) {
-        this.options.onError(error);
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+    return this.task.runOnce();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.task.stop();
+  }
+
+  private async poll(): Promise<void> {
+    const startedAt = this.options.now();
+    const since = this.lastSuccessAt - ApiKeyChangePoller.LOOKBACK_MS;
+    const changed = await this.options.repository.changedSince(since, ApiKeyChangePoller.MAX_IDS + 1);
+    // After a bulk write, dropping the whole cache is cheaper than evicting id by id.
+    if (changed.length > ApiKeyChangePoller.MAX_IDS) this.options.evictAll();
+    else for (const id of changed) this.options.evict(id);
+    this.lastSuccessAt = startedAt;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * A background task every instance runs: once at start, then every `intervalMs`, never two rounds at once (a
- * round asked for while one runs shares it), and a failed round is reported, never thrown: the next one tries
- * again. The signing keys' maintenance, the revoked-token poll and the stores' cleanups are such tasks.
+ * A background task every instance runs: once at start (unless `runAtStart` is false), then every `intervalMs`,
+ * never two rounds at once (a round asked for while one runs shares it), and a failed round is reported, never
+ * thrown: the next one tries again. The signing keys' maintenance, the API key change poller, the revoked-token
+ * poll and the stores' cleanups are such tasks.
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | null = null;
@@ -14,12 +15,14 @@ export class PeriodicTask {
       run: () => Promise<void>;
       /** Told about a failed round; the next one tries again. */
       onError: (error: unknown) => void;
+      /** Run a first round at `start` (default true); false: the first round waits one interval. */
+      runAtStart?: boolean;
     },
   ) {}
 
   start(): void {
     if (this.timer) return;
-    void this.runOnce();
+    if (this.options.runAtStart !== false) void this.runOnce();
     this.timer = setInterval(() => void this.runOnce(), this.options.intervalMs);
     this.timer.unref();
   }

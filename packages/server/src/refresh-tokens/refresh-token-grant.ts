@@ -1,8 +1,8 @@
 import { type AccessTokenIssuer, type TokenResponse, tokenResponse } from '../clients/access-token-issuer.js';
+import { requestedScopes } from '../clients/client-credentials-grant.js';
 import type { OAuthClientRecord } from '../clients/repository.js';
 import type { TokenGrant, TokenRequestParameters } from '../clients/token-grant.js';
 import { WardenError } from '../errors/warden-error.js';
-import { isScopeToken } from '../identity/names.js';
 import type { RefreshTokenService } from './service.js';
 
 /**
@@ -11,18 +11,8 @@ import type { RefreshTokenService } from './service.js';
  * so a scope taken from the client since the grant is not renewed.
  */
 function refreshedScopes(client: OAuthClientRecord, granted: readonly string[], requested: string | undefined) {
-  let asked = granted;
-  if (requested !== undefined) {
-    const items = [...new Set(requested.split(' ').filter((item) => item !== ''))];
-    if (items.length === 0 || !items.every(isScopeToken)) {
-      throw new WardenError('invalid_scope', 'scope must be scope tokens separated by spaces.');
-    }
-    const beyond = items.filter((item) => !granted.includes(item)).length;
-    if (beyond > 0) {
-      throw new WardenError('invalid_scope', `${beyond} requested scope(s) were not part of the original grant.`);
-    }
-    asked = items;
-  }
+  const asked =
+    requested === undefined ? granted : requestedScopes(requested, granted, 'were not part of the original grant');
   const allowed = new Set(client.scopes);
   return asked.filter((item) => allowed.has(item));
 }

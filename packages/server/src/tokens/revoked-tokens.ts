@@ -97,8 +97,7 @@ export class RevokedTokens {
 
   /** Synchronous while the copy is fresh; a promise (a store read) otherwise. A storage fault rejects. */
   isRevoked(jti: string): boolean | Promise<boolean> {
-    const expiresAt = this.revoked.get(jti);
-    if (expiresAt !== undefined) return true;
+    if (this.revoked.has(jti)) return true;
     if (this.isFresh()) return false;
     return this.options.repository.isRevoked(jti);
   }
