@@ -83,7 +83,22 @@ const PIN = (() => {
     return false;
   }
 })();
-export const onServerCpu = (command, args) => (PIN ? ['taskset', ['-c', '1', command, ...args]] : [command, args]);
+let serverWrapper = [];
+let startTimeoutMs = 20_000;
+
+/**
+ * Runs every server started from now on under `wrapper` (a command and its arguments put before `node`, such
+ * as valgrind), allowing `timeoutMs` for a server to start answering. instructions.mjs uses it.
+ */
+export function runServersUnder(wrapper, timeoutMs) {
+  serverWrapper = wrapper;
+  startTimeoutMs = timeoutMs;
+}
+
+export const onServerCpu = (command, args) => {
+  const full = [...serverWrapper, command, ...args];
+  return PIN ? ['taskset', ['-c', '1', ...full]] : [full[0], full.slice(1)];
+};
 
 /**
  * A reference server (bare-server.mjs, fastify-server.mjs): a node child with an IPC channel, reporting its
@@ -135,7 +150,7 @@ export async function startWarden(name, dataDir, extraArgs = []) {
   });
   children.add(child);
   const target = { name, child, port };
-  const until = Date.now() + 20_000;
+  const until = Date.now() + startTimeoutMs;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} during start`);
     try {
@@ -146,7 +161,22 @@ export async function startWarden(name, dataDir, extraArgs = []) {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${name} did not answer /healthz within 20 s`);
+  throw new Error(`${name} did not answer /healthz within ${startTimeoutMs / 1000} s`);
+}
+
+/** Warden's allow answer for `key`: status, headers (less the per-connection ones) and body, as sent. */
+export async function allowAnswerOf(target, key, path = '/v1/decide') {
+  const response = await fetch(`http://127.0.0.1:${target.port}${path}`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  const body = await response.text();
+  const headers = {};
+  for (const [name, value] of response.headers) {
+    if (!['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name)) {
+      headers[name] = value;
+    }
+  }
+  return { status: response.status, headers, body };
 }
 
 /** Stops every child still running (SIGTERM, then SIGKILL after 5 s). */
@@ -166,7 +196,7 @@ export async function stopChild(child) {
 
 /**
  * Warm-up, then `rounds` rounds over all targets; the order rotates each round so no target always runs
- * right after the same neighbour. A target drives `target.path` (default /v1/decide) with its own `requestSets`
+ * right after the same neighbour, and each measured turn follows `rewarmSeconds` (if set) of unmeasured load. A target drives `target.path` (default /v1/decide) with its own `requestSets`
  * when it has them. Returns the per-round results for each target.
  */
 export async function measure(targets, requestSets, label, settings) {
@@ -191,6 +221,9 @@ export async function measure(targets, requestSets, label, settings) {
   for (let round = 0; round < settings.rounds; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const target of order) {
+      // Unmeasured: a server idle since its last turn (V8 shrinks an idle heap) serves again first, as an
+      // auth service behind a busy proxy always is.
+      if (settings.rewarmSeconds) await drive(target, settings.rewarmSeconds);
       const result = await drive(target, settings.seconds);
       if (result.errors > 0 || result.unexpected > 0) {
         fail(`${label} ${target.name}: ${result.unexpected} unexpected answers and ${result.errors} errors under load`);

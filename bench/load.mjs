@@ -30,11 +30,11 @@ class LatencyHistogram {
 }
 
 /**
- * Drives `url` for `seconds` with `connections` connections. `requestSets[i]` is the request list of
+ * Drives `url` for `seconds` (or for `amount` answers in all, when given) with `connections` connections. `requestSets[i]` is the request list of
  * connection i (modulo its length); each connection cycles through its own list. `expectStatus` is the status
  * every answer must have (a denial target expects 401); any other answer counts as `unexpected`.
  */
-export function runLoad({ url, seconds, connections, requestSets, expectStatus = 200 }) {
+export function runLoad({ url, seconds, amount, connections, requestSets, expectStatus = 200 }) {
   const latencies = new LatencyHistogram();
   let ok = 0;
   let unexpected = 0;
@@ -46,7 +46,7 @@ export function runLoad({ url, seconds, connections, requestSets, expectStatus =
         url,
         connections,
         pipelining: 1,
-        duration: seconds,
+        ...(amount ? { amount } : { duration: seconds }),
         timeout: 10,
         setupClient: (c) => c.setRequests(requestSets[client++ % requestSets.length]),
       },

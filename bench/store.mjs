@@ -1,6 +1,10 @@
 // Test data for the benchmark: real keys through the engine, background keys straight into SQLite.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
+import { ROOT } from './harness.mjs';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -81,4 +85,18 @@ export function insertFillerKeys(dbPath, count) {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Each key with its id kept and a wrong secret (a valid checksum, so it passes the format check): the most
+ * expensive denial, proven in full (lookup, HMAC, failure audit within its budgets).
+ */
+export async function withWrongSecrets(keys) {
+  const dist = (file) => pathToFileURL(join(ROOT, 'packages/server/dist', file)).href;
+  const { encodeBase62Fixed, randomBase62 } = await import(dist('util/base62.js'));
+  const { KEY_CHECKSUM_LENGTH } = await import(dist('issue/api-key-format.js'));
+  return keys.map((key) => {
+    const body = `${key.split('_').slice(0, 2).join('_')}_${randomBase62(22)}`;
+    return body + encodeBase62Fixed(crc32(body), KEY_CHECKSUM_LENGTH);
+  });
 }

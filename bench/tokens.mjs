@@ -27,6 +27,7 @@ import { keyedRequestSets } from './load.mjs';
 const SETTINGS = {
   seconds: envNumber('BENCH_SECONDS', 6),
   warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 3),
+  rewarmSeconds: envNumber('BENCH_REWARM_SECONDS', 1),
   rounds: envNumber('BENCH_ROUNDS', 3),
   connections: envNumber('BENCH_CONNECTIONS', 64),
   freshTokens: envNumber('BENCH_FRESH_TOKENS', 2_000),
