@@ -8,11 +8,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createWarden } from 'warden';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { ROOT, SLOW_PERIODIC_WORK, storeConfig } from './harness.mjs';
+import { createRealKeys } from './store.mjs';
 
 const SHORT = 20_000;
 const LONG = 220_000;
@@ -22,28 +22,11 @@ const dist = (file) => pathToFileURL(join(ROOT, 'packages/server/dist', file)).h
 async function loop(count) {
   const { handleDecideRequest } = await import(dist('http/routes/decide.js'));
   const { TrustedProxies } = await import(dist('http/request-attributes.js'));
-  // The harness pins its importer to CPU 0 unless BENCH_PIN=0 (set by the parent): both children may run at once.
-  const { MASTER_KEY, PEPPER } = await import('./harness.mjs');
   const dir = mkdtempSync(join(tmpdir(), 'warden-loop-'));
-  const warden = await createWarden({
-    config: {
-      data_dir: dir,
-      database: { url: `sqlite:${join(dir, 'warden.db')}` },
-      secrets: { pepper: PEPPER, master_key: MASTER_KEY },
-      log: { level: 'warn' },
-      // Periodic work is per second, not per decision: slowed so the two runs' different lengths do not count.
-      api_keys: { invalidation: { poll_interval: '10m' }, last_used: { flush_interval: '10m' } },
-      tokens: { revocation: { poll_interval: '1s' } },
-    },
-  });
-  const keys = [];
-  for (let i = 0; i < 500; i++) {
-    const issued = await warden.keys.create(
-      { subject: `bench-svc-${i}`, tenant: 'tenant-a', roles: ['reader'], scopes: ['orders.read'] },
-      { actor: 'bench' },
-    );
-    keys.push(issued.key);
-  }
+  // Periodic work is per second, not per decision: slowed so the two runs' different lengths do not count.
+  const config = storeConfig(dir, SLOW_PERIODIC_WORK);
+  const warden = await createWarden({ config });
+  const keys = await createRealKeys(createWarden, config, 500);
   const trusted = new TrustedProxies(warden.config.server.trusted_proxies);
   const socket = { remoteAddress: '127.0.0.1' };
   // Like an IncomingMessage: raw headers, and `headers` built from them when read (a prototype getter, so
@@ -98,7 +81,7 @@ function underCallgrind(count, outDir) {
         '--child',
         String(count),
       ],
-      { stdio: 'inherit', env: { ...process.env, BENCH_PIN: '0' } },
+      { stdio: 'inherit' },
     );
     child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child ${count} exited ${code}`))));
   });

@@ -63,6 +63,27 @@ export function freePort() {
   });
 }
 
+/** The engine configuration of a bench store in `dataDir`: SQLite, the fixed test secrets, `extra` sections. */
+export function storeConfig(dataDir, extra = {}) {
+  return {
+    data_dir: dataDir,
+    database: { url: `sqlite:${join(dataDir, 'warden.db')}` },
+    secrets: { pepper: PEPPER, master_key: MASTER_KEY },
+    log: { level: 'warn' },
+    ...extra,
+  };
+}
+
+/**
+ * Warden's periodic work (the key change poller, the last-used write-behind, the token revocation poller, at its
+ * 1 s maximum) slowed down, for instruction counts: that work is per second, not per request, and under valgrind a
+ * second carries a few hundred requests instead of tens of thousands.
+ */
+export const SLOW_PERIODIC_WORK = Object.freeze({
+  api_keys: { invalidation: { poll_interval: '10m' }, last_used: { flush_interval: '10m' } },
+  tokens: { revocation: { poll_interval: '1s' } },
+});
+
 /** The environment of the warden child: no WARDEN_* from the caller's shell, only ours. */
 export function wardenEnv() {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WARDEN_')));
@@ -72,17 +93,23 @@ export function wardenEnv() {
 /**
  * Servers run on CPU 1 and this process (the load generator) on CPU 0, where the machine has two CPUs and
  * `taskset`: the two then never compete for one core, and server CPU per request is the server's alone.
- * BENCH_PIN=0 turns it off.
+ * BENCH_PIN=0 turns it off. Decided (and this process pinned) when the first server starts, not on import, so a
+ * script may use the harness's constants without being pinned.
  */
-const PIN = (() => {
-  if (process.env.BENCH_PIN === '0' || cpus().length < 2) return false;
-  try {
-    execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+let pin = null;
+function pinned() {
+  if (pin !== null) return pin;
+  pin = false;
+  if (process.env.BENCH_PIN !== '0' && cpus().length >= 2) {
+    try {
+      execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+      pin = true;
+    } catch {
+      // no taskset: unpinned
+    }
   }
-})();
+  return pin;
+}
 let serverWrapper = [];
 let startTimeoutMs = 20_000;
 
@@ -95,17 +122,18 @@ export function runServersUnder(wrapper, timeoutMs) {
   startTimeoutMs = timeoutMs;
 }
 
-export const onServerCpu = (command, args) => {
+/** The command and arguments that run `command` as a server: on CPU 1, under the wrapper if one is set. */
+function serverCommand(command, args) {
   const full = [...serverWrapper, command, ...args];
-  return PIN ? ['taskset', ['-c', '1', ...full]] : [full[0], full.slice(1)];
-};
+  return pinned() ? ['taskset', ['-c', '1', ...full]] : [full[0], full.slice(1)];
+}
 
 /**
  * A reference server (bare-server.mjs, fastify-server.mjs): a node child with an IPC channel, reporting its
  * port over it. `env` adds variables (BENCH_ANSWER for the same-answer server).
  */
 export function startReference(name, file, env = {}) {
-  const [command, args] = onServerCpu(process.execPath, [join(BENCH_DIR, file)]);
+  const [command, args] = serverCommand(process.execPath, [join(BENCH_DIR, file)]);
   const child = spawn(command, args, {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
@@ -138,7 +166,7 @@ export async function startWarden(name, dataDir, extraArgs = []) {
   const port = await freePort();
   const args = [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), ...extraArgs];
   // cwd is the temp dir, so no warden.yaml of the repository is picked up.
-  const [command, commandArgs] = onServerCpu(
+  const [command, commandArgs] = serverCommand(
     process.execPath,
     [...(process.env.BENCH_NODE_ARGS?.split(' ') ?? []), ...args].filter(Boolean),
   );
@@ -196,8 +224,9 @@ export async function stopChild(child) {
 
 /**
  * Warm-up, then `rounds` rounds over all targets; the order rotates each round so no target always runs
- * right after the same neighbour, and each measured turn follows `rewarmSeconds` (if set) of unmeasured load. A target drives `target.path` (default /v1/decide) with its own `requestSets`
- * when it has them. Returns the per-round results for each target.
+ * right after the same neighbour, and each measured turn follows `rewarmSeconds` (if set) of unmeasured load.
+ * A target drives `target.path` (default /v1/decide) with its own `requestSets` when it has them. Returns the
+ * per-round results for each target.
  */
 export async function measure(targets, requestSets, label, settings) {
   const results = Object.fromEntries(targets.map((t) => [t.name, []]));

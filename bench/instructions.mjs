@@ -14,15 +14,15 @@ import {
   envNumber,
   fail,
   log,
-  MASTER_KEY,
   makeTempDir,
   median,
-  PEPPER,
   runServersUnder,
+  SLOW_PERIODIC_WORK,
   startReference,
   startWarden,
   stopAll,
   stopChild,
+  storeConfig,
 } from './harness.mjs';
 import { keyedRequestSets, runLoad } from './load.mjs';
 import { createRealKeys, withWrongSecrets } from './store.mjs';
@@ -112,28 +112,15 @@ async function main() {
   const dataDir = join(tempDir, 'data');
   // The store is made at full speed: the first start migrates it, the engine creates the keys.
   const setup = await startWarden('warden (setup)', dataDir);
-  const keys = await createRealKeys(
-    createWarden,
-    {
-      data_dir: dataDir,
-      database: { url: `sqlite:${join(dataDir, 'warden.db')}` },
-      secrets: { pepper: PEPPER, master_key: MASTER_KEY },
-      log: { level: 'warn' },
-    },
-    SETTINGS.realKeys,
-  );
-  const answer = await allowAnswerOf(setup, keys[0], DECIDE_PATH);
+  const keys = await createRealKeys(createWarden, storeConfig(dataDir), SETTINGS.realKeys);
+  const answer = await allowAnswerOf(setup, keys[0]);
   if (answer.status !== 200) fail(`setup: a real key got ${answer.status}`);
   await stopChild(setup.child);
 
-  // The periodic work (the key change poller, the last-used write-behind, the token revocation poller) is
-  // per second, not per request: at full speed a second carries tens of thousands of decisions, under valgrind
-  // a few hundred. Slowed down here so it does not dominate the count; the rest of it is subtracted (idle rate).
+  // Warden's periodic work slowed down, so it does not dominate the count; the rest of it is subtracted (idle
+  // rate). JSON is YAML.
   const quietConfig = join(tempDir, 'quiet.yaml');
-  writeFileSync(
-    quietConfig,
-    'api_keys:\n  invalidation: { poll_interval: 10m }\n  last_used: { flush_interval: 10m }\ntokens:\n  revocation: { poll_interval: 1s }\n',
-  );
+  writeFileSync(quietConfig, JSON.stringify(SLOW_PERIODIC_WORK));
   const quiet = ['--config', quietConfig];
   const allowSets = keyedRequestSets(keys, SETTINGS.connections, DECIDE_PATH);
   const targets = [

@@ -30,9 +30,10 @@ class LatencyHistogram {
 }
 
 /**
- * Drives `url` for `seconds` (or for `amount` answers in all, when given) with `connections` connections. `requestSets[i]` is the request list of
- * connection i (modulo its length); each connection cycles through its own list. `expectStatus` is the status
- * every answer must have (a denial target expects 401); any other answer counts as `unexpected`.
+ * Drives `url` for `seconds` (or for `amount` answers in all, when given) with `connections` connections.
+ * `requestSets[i]` is the request list of connection i (modulo its length); each connection cycles through its
+ * own list. `expectStatus` is the status every answer must have (a denial target expects 401); any other answer
+ * counts as `unexpected`.
  */
 export function runLoad({ url, seconds, amount, connections, requestSets, expectStatus = 200 }) {
   const latencies = new LatencyHistogram();

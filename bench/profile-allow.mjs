@@ -6,28 +6,20 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createWarden } from 'warden';
+import { CLI, ROOT, storeConfig, wardenEnv } from './harness.mjs';
 import { keyedRequestSets, runLoad } from './load.mjs';
 import { createRealKeys } from './store.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PROFILE_DIR = join(tmpdir(), 'warden-profile');
 const seconds = Number(process.argv[2] ?? 8);
 const sameAnswer = process.argv.includes('--same-answer');
-const PEPPER = 'benchPepperNotASecretDoNotUse0123456789abcd';
-const MASTER_KEY = 'benchMasterKeyNotASecretDoNotUse0123456789a';
 
 rmSync(PROFILE_DIR, { recursive: true, force: true });
 mkdirSync(PROFILE_DIR, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'warden-profile-data-'));
-const config = {
-  data_dir: dir,
-  database: { url: `sqlite:${join(dir, 'warden.db')}` },
-  secrets: { pepper: PEPPER, master_key: MASTER_KEY },
-  log: { level: 'warn' },
-};
+const config = storeConfig(dir);
 const migrated = await createWarden({ config });
 await migrated.close();
 const keys = await createRealKeys(createWarden, config, 500);
@@ -43,7 +35,7 @@ const child = spawn(
     process.execPath,
     '--cpu-prof',
     `--cpu-prof-dir=${PROFILE_DIR}`,
-    join(ROOT, 'packages/server/dist/cli/main.js'),
+    CLI,
     'serve',
     '--data-dir',
     dir,
@@ -52,7 +44,7 @@ const child = spawn(
   ],
   {
     cwd: dir,
-    env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', WARDEN_PEPPER: PEPPER, WARDEN_MASTER_KEY: MASTER_KEY },
+    env: wardenEnv(),
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 );

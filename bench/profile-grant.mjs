@@ -7,20 +7,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWarden } from 'warden';
+import { CLI, storeConfig, wardenEnv } from './harness.mjs';
 import { runLoad } from './load.mjs';
 
 const PROFILE_DIR = join(tmpdir(), 'warden-grant-profile');
 rmSync(PROFILE_DIR, { recursive: true, force: true });
 mkdirSync(PROFILE_DIR);
 const dir = mkdtempSync(join(tmpdir(), 'gp-'));
-const PEPPER = 'benchPepperNotASecretDoNotUse0123456789abcd';
-const MASTER_KEY = 'benchMasterKeyNotASecretDoNotUse0123456789a';
-const config = {
-  data_dir: dir,
-  database: { url: `sqlite:${join(dir, 'warden.db')}` },
-  secrets: { pepper: PEPPER, master_key: MASTER_KEY },
-  log: { level: 'warn' },
-};
+const config = storeConfig(dir);
 const w = await createWarden({ config });
 const client = await w.clients.create({ name: 'bench' });
 await w.close();
@@ -33,7 +27,7 @@ const child = spawn(
     '1',
     process.execPath,
     ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-    'packages/server/dist/cli/main.js',
+    CLI,
     'serve',
     '--data-dir',
     dir,
@@ -42,7 +36,7 @@ const child = spawn(
   ],
   {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, WARDEN_PEPPER: PEPPER, WARDEN_MASTER_KEY: MASTER_KEY, WARDEN_LOG_LEVEL: 'warn' },
+    env: wardenEnv(),
   },
 );
 for (;;) {

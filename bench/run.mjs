@@ -12,15 +12,14 @@ import {
   envNumber,
   fail,
   log,
-  MASTER_KEY,
   makeTempDir,
   measure,
-  PEPPER,
   ROOT,
   startReference,
   startWarden,
   stopAll,
   stopChild,
+  storeConfig,
   summarize,
 } from './harness.mjs';
 import { keyedRequestSets } from './load.mjs';
@@ -118,12 +117,7 @@ async function main() {
   // The first start migrates the store (and creates the bootstrap admin key).
   let warden = await startWarden('warden', dataDir);
 
-  const engineConfig = {
-    data_dir: dataDir,
-    database: { url: `sqlite:${dbPath}` },
-    secrets: { pepper: PEPPER, master_key: MASTER_KEY },
-    log: { level: 'warn' },
-  };
+  const engineConfig = storeConfig(dataDir);
   let t = Date.now();
   const keys = await createRealKeys(createWarden, engineConfig, SETTINGS.realKeys);
   log(`created ${keys.length} real keys through the engine in ${Date.now() - t} ms`);
@@ -140,7 +134,7 @@ async function main() {
 
   // The bare server again, now sending Warden's own allow answer byte for byte (headers and JSON body).
   const sameAnswer = await startReference('bare, same answer', 'bare-server.mjs', {
-    BENCH_ANSWER: JSON.stringify(await allowAnswerOf(warden, keys[0], DECIDE_PATH)),
+    BENCH_ANSWER: JSON.stringify(await allowAnswerOf(warden, keys[0])),
   });
   // Warden denying: requests that carry the real key ids with a wrong secret (each one proven in full:
   // checksum, lookup, HMAC, and a failure audit within its budgets), and requests with no credential at all.

@@ -12,14 +12,13 @@ import {
   envNumber,
   fail,
   log,
-  MASTER_KEY,
   makeTempDir,
   measure,
   median,
-  PEPPER,
   startReference,
   startWarden,
   stopAll,
+  storeConfig,
   summarize,
 } from './harness.mjs';
 import { keyedRequestSets } from './load.mjs';
@@ -114,13 +113,7 @@ async function main() {
   const bare = await startReference('bare', 'bare-server.mjs');
   const warden = await startWarden('warden', dataDir, ['--config', config]);
   const engine = await createWarden({
-    config: {
-      data_dir: dataDir,
-      database: { url: `sqlite:${join(dataDir, 'warden.db')}` },
-      secrets: { pepper: PEPPER, master_key: MASTER_KEY },
-      issuer: ISSUER,
-      log: { level: 'warn' },
-    },
+    config: storeConfig(dataDir, { issuer: ISSUER }),
     background: false,
     migrate: false,
   });
